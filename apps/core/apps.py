@@ -1,0 +1,22 @@
+import logging
+
+from django.apps import AppConfig
+
+logger = logging.getLogger("apps.core")
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    label = "core"
+    verbose_name = "Núcleo"
+
+    def ready(self):
+        import sys
+
+        from django.conf import settings
+
+        serving = any(arg in ("runserver", "gunicorn") or arg.endswith("gunicorn") for arg in sys.argv[:2])
+        if settings.CELERY_EAGER and serving:
+            logger.info(
+                "REDIS_URL no está definido: las tareas de Celery se ejecutan en el mismo proceso (modo eager)."
+            )

@@ -1,0 +1,60 @@
+"""API-key authentication for /api/v1/ and the shared secret of /api/internal/v1/."""
+
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import authentication, exceptions
+from rest_framework_api_key.models import APIKey
+from rest_framework_api_key.permissions import KeyParser
+
+INTERNAL_SECRET_HEADER = "X-Internal-Secret"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <key>`; keys are hashed at rest (djangorestframework-api-key).
+
+    Sets request.auth to the APIKey; the user stays anonymous: a key is a machine, not a person.
+    """
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        key = KeyParser().get_from_authorization(request)
+        if not key:
+            return None
+        try:
+            api_key = APIKey.objects.get_from_key(key)
+        except APIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Clave de API inválida.") from None
+        if api_key.has_expired or api_key.revoked:
+            raise exceptions.AuthenticationFailed("Clave de API revocada o expirada.")
+        return (AnonymousUser(), api_key)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+def internal_secret_matches(provided: str | None) -> bool:
+    """Constant-time comparison; no secret configured means nothing is ever accepted."""
+    expected = settings.INTERNAL_API_SECRET_KEY
+    if not expected or not provided:
+        return False
+    return hmac.compare_digest(provided.encode(), expected.encode())
+
+
+class InternalSecretAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        provided = request.headers.get(INTERNAL_SECRET_HEADER)
+        if not settings.INTERNAL_API_SECRET_KEY:
+            raise exceptions.AuthenticationFailed(
+                "La API interna está deshabilitada: el servidor no tiene INTERNAL_API_SECRET_KEY."
+            )
+        if provided is None:
+            return None
+        if not internal_secret_matches(provided):
+            raise exceptions.AuthenticationFailed("X-Internal-Secret inválido.")
+        return (AnonymousUser(), "internal")
+
+    def authenticate_header(self, request):
+        return INTERNAL_SECRET_HEADER

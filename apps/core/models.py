@@ -1,0 +1,14 @@
+import uuid
+
+from django.db import models
+
+
+class BaseModel(models.Model):
+    """UUID primary key and timestamps for every resource addressed by UUID in the API."""
+
+    id = models.UUIDField("ID", primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField("creado", auto_now_add=True)
+    updated_at = models.DateTimeField("actualizado", auto_now=True)
+
+    class Meta:
+        abstract = True

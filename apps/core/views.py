@@ -1,0 +1,134 @@
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.exception_handler import error_body
+from apps.core.permissions import HasApiKeyOrStaff
+
+logger = logging.getLogger(__name__)
+
+SUPABASE_HOST_SUFFIXES = (".supabase.co", ".supabase.com")
+
+
+def database_info() -> dict:
+    """Ask the database for its version (raises DatabaseError when it does not answer)."""
+    db = settings.DATABASES["default"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT version()")
+            version = cursor.fetchone()[0]
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT sqlite_version()")
+            version = f"SQLite {cursor.fetchone()[0]}"
+        else:
+            cursor.execute("SELECT 1")
+            version = ""
+    host = db.get("HOST") or ""
+    return {
+        "engine": connection.vendor,
+        "name": str(db.get("NAME") or ""),
+        "host": host,
+        "port": int(db["PORT"]) if db.get("PORT") else None,
+        "user": db.get("USER") or "",
+        "version": version,
+        "is_supabase": host.lower().endswith(SUPABASE_HOST_SUFFIXES),
+    }
+
+
+_detail_schema = inline_serializer(
+    "DatabaseHealth",
+    {
+        "status": serializers.ChoiceField(choices=["healthy", "unhealthy"]),
+        "database": inline_serializer(
+            "DatabaseInfo",
+            {
+                "engine": serializers.CharField(),
+                "name": serializers.CharField(),
+                "host": serializers.CharField(),
+                "port": serializers.IntegerField(allow_null=True),
+                "user": serializers.CharField(),
+                "version": serializers.CharField(),
+                "is_supabase": serializers.BooleanField(),
+            },
+            required=False,
+        ),
+        "connection": inline_serializer(
+            "DatabaseConnection",
+            {"max_age": serializers.IntegerField(allow_null=True), "health_checks_enabled": serializers.BooleanField()},
+            required=False,
+        ),
+    },
+)
+
+
+class DatabaseHealthView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["Salud"],
+        summary="Estado de la base de datos",
+        description=(
+            "Comprueba la conexión a PostgreSQL/Supabase (o SQLite en desarrollo). Con clave de API devuelve "
+            "motor, nombre, host, puerto, usuario, versión y si es Supabase; sin autenticación solo `status`. "
+            'Responde 503 con `{"status": "unhealthy"}` cuando la base no contesta.'
+        ),
+        responses={200: _detail_schema, 503: _detail_schema},
+        auth=[{"ApiKeyAuth": []}, {}],
+        examples=[
+            OpenApiExample(
+                "Autenticado",
+                value={
+                    "status": "healthy",
+                    "database": {
+                        "engine": "postgresql",
+                        "name": "postgres",
+                        "host": "aws-1-sa-east-1.pooler.supabase.com",
+                        "port": 6543,
+                        "user": "postgres.abc",
+                        "version": "PostgreSQL 15.1 on x86_64-pc-linux-gnu",
+                        "is_supabase": True,
+                    },
+                    "connection": {"max_age": 600, "health_checks_enabled": True},
+                },
+                response_only=True,
+            ),
+            OpenApiExample("Anónimo", value={"status": "healthy"}, response_only=True),
+        ],
+    )
+    def get(self, request):
+        try:
+            info = database_info()
+        except DatabaseError:
+            logger.exception("database health check failed")
+            return Response({"status": "unhealthy"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        if not HasApiKeyOrStaff().has_permission(request, self):
+            return Response({"status": "healthy"})
+        db = settings.DATABASES["default"]
+        return Response(
+            {
+                "status": "healthy",
+                "database": info,
+                "connection": {
+                    "max_age": db.get("CONN_MAX_AGE"),
+                    "health_checks_enabled": bool(db.get("CONN_HEALTH_CHECKS")),
+                },
+            }
+        )
+
+
+def not_found(request, exception=None):
+    body = error_body("client_error", [{"code": "not_found", "detail": "No encontrado.", "attr": None}])
+    return JsonResponse(body, status=404)
+
+
+def server_error(request):
+    logger.error("unhandled server error on %s %s", request.method, request.path)
+    body = error_body("server_error", [{"code": "error", "detail": "Error interno del servidor.", "attr": None}])
+    return JsonResponse(body, status=500)

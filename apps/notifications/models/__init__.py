@@ -1,0 +1,25 @@
+from .catalog import OrchestrationConfig, PhaseChannelConfig, ServicePhase, ServiceType
+from .channels import PushSubscription, Taller, TallerChannelConfig
+from .customers import CustomerChannelPreference, CustomerContactInfo
+from .logs import Dispatch, IdempotencyRecord, NotificationAttempt, NotificationLog
+from .templates import NotificationTemplate
+from .vehicles import MaintenanceReminder, Vehicle
+
+__all__ = [
+    "CustomerChannelPreference",
+    "CustomerContactInfo",
+    "Dispatch",
+    "IdempotencyRecord",
+    "MaintenanceReminder",
+    "NotificationAttempt",
+    "NotificationLog",
+    "NotificationTemplate",
+    "OrchestrationConfig",
+    "PhaseChannelConfig",
+    "PushSubscription",
+    "ServicePhase",
+    "ServiceType",
+    "Taller",
+    "TallerChannelConfig",
+    "Vehicle",
+]

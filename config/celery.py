@@ -1,0 +1,41 @@
+"""The Celery app (`celery -A config worker ...`). Queues, routes and reliability settings: SPEC §8."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+app.conf.update(
+    task_queues=(Queue("notifications"), Queue("sync"), Queue("maintenance")),
+    task_default_queue="notifications",
+    task_routes={
+        "notifications.send_notification_task": {"queue": "notifications"},
+        "notifications.check_maintenance_reminders": {"queue": "maintenance"},
+        "notifications.retry_failed_notifications": {"queue": "maintenance"},
+        "notifications.relay_pending_notifications": {"queue": "maintenance"},
+        "notifications.purge_old_notification_logs": {"queue": "maintenance"},
+        "synchronization.*": {"queue": "sync"},
+    },
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # A task is acknowledged only when it finishes, and requeued if its worker dies: the claim
+    # on the NotificationLog row makes the redelivery harmless.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=300,
+    task_soft_time_limit=270,
+    # Longest retry countdown (~30*2^2*1.2 s) + longest task (300 s) stays far below this.
+    broker_transport_options={"visibility_timeout": 3600},
+    result_backend_transport_options={"visibility_timeout": 3600},
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+)
+
+app.autodiscover_tasks()

@@ -1,0 +1,304 @@
+"""Django settings: every value comes from the environment (SPEC §3), read once here.
+
+Embedded defaults make a fresh clone run with nothing installed: no DATABASE_URL → SQLite file,
+no REDIS_URL → Celery runs tasks eagerly in-process. Production must set SECRET_KEY and
+INTERNAL_API_SECRET_KEY (start-up stops otherwise when DEBUG is off).
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A real environment variable always wins over the .env file.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+INTERNAL_API_SECRET_KEY = env_str("INTERNAL_API_SECRET_KEY")
+if not DEBUG:
+    missing = [name for name in ("SECRET_KEY", "INTERNAL_API_SECRET_KEY") if not globals()[name]]
+    if missing:
+        raise ImproperlyConfigured(
+            "Faltan variables obligatorias con DEBUG desactivado: "
+            + ", ".join(missing)
+            + ". Defínalas en el entorno o en .env (vea .env.example), o use DEBUG=true en desarrollo."
+        )
+if not SECRET_KEY:
+    # Development only (DEBUG on): a fixed, obviously insecure key so sessions survive restarts.
+    SECRET_KEY = "django-insecure-solo-para-desarrollo-no-usar-en-produccion"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_api_key",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
+    "django_celery_beat",
+    "django_celery_results",
+    "apps.core",
+    "apps.notifications",
+    "apps.analytics",
+    "apps.synchronization",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            # SQLite serialises writers; waiting beats "database is locked" under the dev server.
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- I18N: Ecuador ---------------------------------------------------------------------------
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "es-ec")
+TIME_ZONE = env_str("TIME_ZONE", "America/Guayaquil")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Serve straight from the app folders when collectstatic has not run (dev, tests).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Security (effective when DEBUG is off; `manage.py check --deploy` is clean) --------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/", r"^api/v1/analytics/health/"]
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- REST framework ----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.core.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.HasApiKeyOrStaff"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.exception_handler.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_KEY_CUSTOM_HEADER = None  # use "Authorization: Api-Key <key>"
+
+DRF_STANDARDIZED_ERRORS = {
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "415", "422", "429", "503"],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ambacar Notification Service API",
+    "DESCRIPTION": (
+        "Servicio de notificaciones multicanal (WhatsApp, email y Web Push) de los talleres Ambacar. "
+        "Autenticación: cabecera `Authorization: Api-Key <clave>` en `/api/v1/`; "
+        "`X-Internal-Secret` en `/api/internal/v1/`. Los errores tienen siempre la forma "
+        '`{"type", "errors": [{"code", "detail", "attr"}]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ChannelEnum": "apps.core.constants.Channel.choices",
+        "TargetEnum": "apps.core.constants.Target.choices",
+        "EventTypeEnum": "apps.core.constants.EventType.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+    ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKeyAuth": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "Valor: `Api-Key <clave>` (cree una con `python manage.py create_api_key <nombre>`).",
+            },
+            "InternalSecret": {"type": "apiKey", "in": "header", "name": "X-Internal-Secret"},
+        }
+    },
+    "SECURITY": [{"ApiKeyAuth": []}],
+}
+
+# --- Redis / Celery ----------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+CELERY_EAGER = not REDIS_URL
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_ALWAYS_EAGER = CELERY_EAGER
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_STORE_EAGER_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Email (SMTP through Django's mail backend) -------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ambacar Service <notificaciones@ambacar.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS y EMAIL_USE_SSL no pueden estar activos a la vez.")
+
+# --- WhatsApp (Evolution API) -------------------------------------------------------------------
+EVOLUTION_API_URL = env_str("EVOLUTION_API_URL").rstrip("/")
+EVOLUTION_API_KEY = env_str("EVOLUTION_API_KEY")
+EVOLUTION_INSTANCE = env_str("EVOLUTION_INSTANCE")
+EVOLUTION_TIMEOUT = env_int("EVOLUTION_TIMEOUT", 100)
+EVOLUTION_API_VERSION = env_str("EVOLUTION_API_VERSION", "v2")
+EVOLUTION_WEBHOOK_TOKEN = env_str("EVOLUTION_WEBHOOK_TOKEN")
+
+# --- Web Push (VAPID) ----------------------------------------------------------------------------
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_CONTACT_EMAIL = env_str("VAPID_CONTACT_EMAIL")
+PUSH_TIMEOUT = env_int("PUSH_TIMEOUT", 10)
+PUSH_TTL_SECONDS = env_int("PUSH_TTL_SECONDS", 86400)
+PUSH_ALLOWED_HOSTS = env_list(
+    "PUSH_ALLOWED_HOSTS",
+    "fcm.googleapis.com,.googleapis.com,updates.push.services.mozilla.com,.push.services.mozilla.com,"
+    "web.push.apple.com,.push.apple.com,.notify.windows.com",
+)
+PUSH_ALLOW_INSECURE_ENDPOINTS = env_bool("PUSH_ALLOW_INSECURE_ENDPOINTS", False)
+
+FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
+
+# --- Notification policy -------------------------------------------------------------------------
+NOTIFICATION_MAX_RETRIES = env_int("NOTIFICATION_MAX_RETRIES", 3)
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
+NOTIFICATION_STUCK_AFTER_SECONDS = env_int("NOTIFICATION_STUCK_AFTER_SECONDS", 600)
+DEFAULT_CHANNEL_PRIORITY = env_list("DEFAULT_CHANNEL_PRIORITY", "whatsapp,email,push")
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "EC").upper()
+LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 365)
+
+_known_channels = {"email", "whatsapp", "push"}
+if set(DEFAULT_CHANNEL_PRIORITY) - _known_channels or len(set(DEFAULT_CHANNEL_PRIORITY)) != len(
+    DEFAULT_CHANNEL_PRIORITY
+):
+    raise ImproperlyConfigured(
+        f"DEFAULT_CHANNEL_PRIORITY={','.join(DEFAULT_CHANNEL_PRIORITY)!r}: use canales distintos de "
+        "email, whatsapp, push."
+    )
+
+# --- Logging: one line per event, with the request id; PII is masked where it is logged ----------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery": {"level": "INFO"},
+    },
+}

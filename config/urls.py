@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from apps.core import views as core_views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/health/database/", core_views.DatabaseHealthView.as_view(), name="health-database"),
+    path("api/v1/notifications/", include("apps.notifications.urls")),
+]
+
+# API clients get JSON in the documented error shape, never an HTML page.
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"
+
+admin.site.site_header = "Ambacar · Servicio de notificaciones"
+admin.site.site_title = "Ambacar notificaciones"
+admin.site.index_title = "Administración"
