@@ -1,4 +1,6 @@
-from django.urls import path
+"""Routes of /api/v1/notifications/. Each views module owns its own `urlpatterns`."""
+
+from django.urls import include, path
 
 from apps.notifications.views import catalog
 
@@ -6,4 +8,9 @@ urlpatterns = [
     path("catalog/", catalog.CatalogView.as_view(), name="catalog"),
     path("phases/", catalog.PhaseListView.as_view(), name="phase-list"),
     path("service-types/", catalog.ServiceTypeListView.as_view(), name="service-type-list"),
+    path("", include("apps.notifications.views.templates")),
+    path("", include("apps.notifications.views.orchestration")),
+    path("", include("apps.notifications.views.customers")),
+    path("", include("apps.notifications.views.push")),
+    path("", include("apps.notifications.views.dispatch")),
 ]
