@@ -20,3 +20,29 @@ def client_api(api_key) -> APIClient:
 @pytest.fixture
 def anon_api() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request):
+    """Tasks run in-process unless a test runs a real worker (marked e2e); restores the app config."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def fake_senders(settings):
+    """Every channel backed by a hand-written fake (tests/fakes/channel.py); returns {channel: fake}."""
+    from apps.notifications.adapters import get_sender, reset_senders
+    from tests.fakes.channel import FAKE_SENDERS
+
+    settings.NOTIFICATION_SENDERS = FAKE_SENDERS
+    reset_senders()
+    yield {channel: get_sender(channel) for channel in FAKE_SENDERS}
+    reset_senders()

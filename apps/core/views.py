@@ -17,6 +17,10 @@ logger = logging.getLogger(__name__)
 SUPABASE_HOST_SUFFIXES = (".supabase.co", ".supabase.com")
 
 
+def is_supabase_host(host: str) -> bool:
+    return (host or "").lower().rstrip(".").endswith(SUPABASE_HOST_SUFFIXES)
+
+
 def database_info() -> dict:
     """Ask the database for its version (raises DatabaseError when it does not answer)."""
     db = settings.DATABASES["default"]
@@ -38,7 +42,7 @@ def database_info() -> dict:
         "port": int(db["PORT"]) if db.get("PORT") else None,
         "user": db.get("USER") or "",
         "version": version,
-        "is_supabase": host.lower().endswith(SUPABASE_HOST_SUFFIXES),
+        "is_supabase": is_supabase_host(host),
     }
 
 

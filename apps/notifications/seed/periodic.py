@@ -1,0 +1,54 @@
+"""Celery Beat schedules (SPEC §11), stored with django-celery-beat's DatabaseScheduler."""
+
+from dataclasses import dataclass
+
+SCHEDULE_TIMEZONE = "America/Guayaquil"
+
+
+@dataclass(frozen=True)
+class PeriodicTaskSeed:
+    name: str
+    task: str
+    description: str
+    # Exactly one of the two: a daily time in SCHEDULE_TIMEZONE, or an interval in minutes.
+    daily_hour: int | None = None
+    daily_minute: int = 0
+    every_minutes: int | None = None
+
+
+PERIODIC_TASKS: tuple[PeriodicTaskSeed, ...] = (
+    PeriodicTaskSeed(
+        name="check_maintenance_reminders",
+        task="notifications.check_maintenance_reminders",
+        description=(
+            "Todos los días a las 08:00 (hora de Ecuador): avisa a los clientes cuyos recordatorios de "
+            "mantenimiento entran en la ventana de aviso o vencen hoy."
+        ),
+        daily_hour=8,
+    ),
+    PeriodicTaskSeed(
+        name="retry_failed_notifications",
+        task="notifications.retry_failed_notifications",
+        description=(
+            "Cada 15 minutos: vuelve a encolar las notificaciones atascadas y da hasta dos rondas más a los "
+            "despachos que fallaron solo por errores transitorios en las últimas 24 horas."
+        ),
+        every_minutes=15,
+    ),
+    PeriodicTaskSeed(
+        name="relay_pending_notifications",
+        task="notifications.relay_pending_notifications",
+        description="Cada minuto: entrega a la cola las notificaciones guardadas que aún no se encolaron.",
+        every_minutes=1,
+    ),
+    PeriodicTaskSeed(
+        name="purge_old_notification_logs",
+        task="notifications.purge_old_notification_logs",
+        description=(
+            "Todos los días a las 03:30 (hora de Ecuador): elimina los registros de notificaciones más antiguos "
+            "que LOG_RETENTION_DAYS."
+        ),
+        daily_hour=3,
+        daily_minute=30,
+    ),
+)

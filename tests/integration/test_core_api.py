@@ -1,0 +1,143 @@
+"""Authentication, the error shape, database health and the API-key commands."""
+
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError
+from rest_framework_api_key.models import APIKey
+
+from apps.core import views as core_views
+
+pytestmark = pytest.mark.django_db
+
+PROTECTED = ["/api/v1/notifications/catalog/", "/api/v1/notifications/phases/", "/api/v1/notifications/service-types/"]
+
+
+@pytest.mark.parametrize("url", PROTECTED)
+def test_missing_key_is_401_in_error_shape(anon_api, url):
+    r = anon_api.get(url)
+    assert r.status_code == 401
+    assert r.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_authenticated", "detail": r.json()["errors"][0]["detail"], "attr": None}],
+    }
+    assert r["WWW-Authenticate"] == "Api-Key"
+
+
+@pytest.mark.parametrize("header", ["Api-Key nope.nope", "Api-Key ", "Bearer abc", "Api-Key x"])
+def test_wrong_key_is_401(anon_api, header, api_key):
+    anon_api.credentials(HTTP_AUTHORIZATION=header)
+    r = anon_api.get(PROTECTED[0])
+    assert r.status_code == 401
+    assert r.json()["type"] == "client_error"
+
+
+def test_revoked_key_is_401(anon_api):
+    api_key, key = APIKey.objects.create_key(name="old")
+    api_key.revoked = True
+    api_key.save()
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    r = anon_api.get(PROTECTED[0])
+    assert r.status_code == 401
+    assert r.json()["errors"][0]["code"] == "authentication_failed"
+
+
+def test_staff_session_is_accepted(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get(PROTECTED[0]).status_code == 200
+
+
+def test_non_staff_session_is_refused(client, django_user_model):
+    user = django_user_model.objects.create_user("mecanico", password="x-password-123")
+    client.force_login(user)
+    assert client.get(PROTECTED[0]).status_code in (401, 403)
+
+
+def test_unknown_api_path_is_json_404(client_api):
+    r = client_api.get("/api/v1/no-existe/")
+    assert r.status_code == 404
+    assert r.json()["type"] == "client_error"
+    assert r.json()["errors"][0]["code"] == "not_found"
+
+
+def test_request_id_header_is_returned(client_api):
+    r = client_api.get(PROTECTED[0], HTTP_X_REQUEST_ID="abcdef1234567890")
+    assert r["X-Request-ID"] == "abcdef1234567890"
+    r = client_api.get(PROTECTED[0], HTTP_X_REQUEST_ID="bad id\nwith newline")
+    assert re.fullmatch(r"[0-9a-f]{16}", r["X-Request-ID"])
+
+
+def test_health_anonymous_gets_status_only(anon_api):
+    r = anon_api.get("/api/v1/health/database/")
+    assert r.status_code == 200
+    assert r.json() == {"status": "healthy"}
+
+
+def test_health_authenticated_gets_details(client_api, settings):
+    r = client_api.get("/api/v1/health/database/")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "healthy"
+    from django.db import connection
+
+    assert body["database"]["engine"] == connection.vendor
+    assert body["database"]["version"]
+    assert body["database"]["is_supabase"] is False
+    assert set(body["connection"]) == {"max_age", "health_checks_enabled"}
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("aws-1-sa-east-1.pooler.supabase.com", True),
+        ("db.nnllhshzqyummzyotyiv.supabase.co", True),
+        ("127.0.0.1", False),
+        ("supabase.com.attacker.io", False),
+        ("", False),
+    ],
+)
+def test_supabase_is_detected_from_the_host(host, expected):
+    assert core_views.is_supabase_host(host) is expected
+
+
+def test_health_503_when_database_does_not_answer(anon_api, monkeypatch):
+    def broken_cursor():
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(core_views.connection, "cursor", broken_cursor)
+    r = anon_api.get("/api/v1/health/database/")
+    assert r.status_code == 503
+    assert r.json() == {"status": "unhealthy"}
+
+
+def test_create_api_key_prints_key_on_last_line():
+    out = io.StringIO()
+    call_command("create_api_key", "frontend-taller", stdout=out)
+    key = out.getvalue().strip().splitlines()[-1]
+    assert APIKey.objects.is_valid(key)
+    assert APIKey.objects.get_from_key(key).name == "frontend-taller"
+
+
+def test_create_api_key_rejects_empty_name():
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "  ")
+
+
+def test_dev_api_key_refused_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("dev_api_key")
+
+
+def test_dev_api_key_is_stable_across_runs(settings, tmp_path):
+    settings.DEBUG = True
+    settings.BASE_DIR = tmp_path
+    first, second = io.StringIO(), io.StringIO()
+    call_command("dev_api_key", stdout=first)
+    call_command("dev_api_key", stdout=second)
+    key = (tmp_path / ".dev-api-key").read_text().strip()
+    assert APIKey.objects.is_valid(key)
+    assert key in first.getvalue() and key in second.getvalue()
+    assert APIKey.objects.filter(name="desarrollo").count() == 1

@@ -1,0 +1,87 @@
+"""Settings come from the environment with embedded defaults; production refuses to start half-configured."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env) -> subprocess.CompletedProcess:
+    """Import config.settings in a fresh interpreter with exactly this environment (no .env influence)."""
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean.update(env)
+    code = (
+        "import json, config.settings as s; print(json.dumps({"
+        "'engine': s.DATABASES['default']['ENGINE'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+        "'broker': s.CELERY_BROKER_URL, 'tz': s.TIME_ZONE, 'lang': s.LANGUAGE_CODE, 'debug': s.DEBUG, "
+        "'email': s.EMAIL_BACKEND, 'retries': s.NOTIFICATION_MAX_RETRIES, 'prio': s.DEFAULT_CHANNEL_PRIORITY}))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_dotenv(tmp_path, monkeypatch):
+    if (ROOT / ".env").exists():
+        pytest.skip("a local .env would change the defaults under test")
+
+
+def test_embedded_defaults_sqlite_eager_ecuador():
+    r = load_settings(DEBUG="true")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    s = json.loads(r.stdout)
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["eager"] is True
+    assert s["tz"] == "America/Guayaquil"
+    assert s["lang"] == "es-ec"
+    assert s["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert s["retries"] == 3
+    assert s["prio"] == ["whatsapp", "email", "push"]
+
+
+def test_database_and_redis_urls_switch_to_postgres_and_broker():
+    r = load_settings(
+        DEBUG="true", DATABASE_URL="postgres://u:p@db.example:5432/x", REDIS_URL="redis://127.0.0.1:6379/3"
+    )
+    assert r.returncode == 0, r.stderr
+    import json
+
+    s = json.loads(r.stdout)
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["eager"] is False
+    assert s["broker"] == "redis://127.0.0.1:6379/3"
+
+
+def test_debug_off_without_secret_key_stops_with_clear_message():
+    r = load_settings(DEBUG="false", INTERNAL_API_SECRET_KEY="x")
+    assert r.returncode != 0
+    assert "SECRET_KEY" in r.stderr and "DEBUG" in r.stderr
+
+
+def test_debug_off_without_internal_secret_stops():
+    r = load_settings(DEBUG="false", SECRET_KEY="a" * 50)
+    assert r.returncode != 0
+    assert "INTERNAL_API_SECRET_KEY" in r.stderr
+
+
+def test_debug_defaults_to_off():
+    r = load_settings(SECRET_KEY="a" * 50, INTERNAL_API_SECRET_KEY="b")
+    assert r.returncode == 0, r.stderr
+    assert '"debug": false' in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEBUG", "maybe"), ("NOTIFICATION_MAX_RETRIES", "three"), ("DEFAULT_CHANNEL_PRIORITY", "whatsapp,fax")],
+)
+def test_bad_values_are_refused(name, value):
+    r = load_settings(**{"DEBUG": "true", name: value})
+    assert r.returncode != 0
+    assert name in r.stderr
