@@ -32,7 +32,17 @@ app.conf.update(
     task_time_limit=300,
     task_soft_time_limit=270,
     # Longest retry countdown (~30*2^2*1.2 s) + longest task (300 s) stays far below this.
-    broker_transport_options={"visibility_timeout": 3600},
+    # A request must never hang on a dead broker (celery#4296): fail fast, the row waits in the
+    # database and the relay sweep enqueues it later.
+    broker_transport_options={
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    },
     result_backend_transport_options={"visibility_timeout": 3600},
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

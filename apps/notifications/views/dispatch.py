@@ -1,1 +1,149 @@
-urlpatterns: list = []
+import logging
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_api_key.models import APIKey
+
+from apps.core.exception_handler import application_error_response
+from apps.core.exceptions import ApplicationError
+from apps.notifications.models import Dispatch
+from apps.notifications.serializers.dispatch import (
+    DispatchAcceptedSerializer,
+    DispatchDetailSerializer,
+    DispatchInputSerializer,
+    dispatch_accepted_body,
+)
+from apps.notifications.services import idempotency
+from apps.notifications.services.dispatch import dispatch_accept
+
+logger = logging.getLogger(__name__)
+
+SEED_EXAMPLE = {
+    "event_type": "appointment_scheduled",
+    "service_type_id": "mantenimiento-preventivo",
+    "phase_id": "phase-schedule",
+    "customer_id": "customer-001",
+    "target": "clients",
+    "context": {
+        "nombre": "Carlos Mendoza",
+        "placa": "ABC123",
+        "vehiculo": "Haval H6 2024",
+        "fecha": "20 de Enero, 2026",
+        "hora": "14:30",
+    },
+}
+ACCEPTED_EXAMPLE = {
+    "dispatch_id": "6f1c2f0e-8d1a-4f7e-9a57-0b8f0f3f2a11",
+    "status": "queued",
+    "event_type": "appointment_scheduled",
+    "channel_plan": ["whatsapp", "email"],
+    "notifications": [{"id": "0c7d3e38-7f55-4c38-a3a5-1d3b1f6c9e20", "channel": "whatsapp", "status": "pending"}],
+    "excluded_channels": [
+        {"channel": "push", "code": "unreachable", "detail": "El cliente no tiene suscripciones push activas."}
+    ],
+    "created_at": "2026-01-20T09:15:00-05:00",
+}
+
+
+def _client_id(request) -> str:
+    if isinstance(request.auth, APIKey):
+        return f"key:{request.auth.prefix}"
+    return f"user:{request.user.pk}"
+
+
+class DispatchView(APIView):
+    @extend_schema(
+        tags=["Eventos"],
+        summary="Despachar una notificación por un evento del flujo de servicio",
+        description=(
+            "Elige los canales que la matriz habilita para la fase, los ordena por la preferencia del cliente, "
+            "descarta los que no llegan (sin email, sin teléfono, sin suscripción push, canal no configurado, sin "
+            "plantilla), renderiza las plantillas y guarda el despacho antes de encolarlo: responde 202 aunque el "
+            "broker esté caído (un barrido lo envía después). Errores: 400 entrada mal formada; 422 "
+            "`unknown_customer`, `no_orchestration_config`, `no_channel_enabled`, `no_reachable_channel` (con el "
+            "motivo de cada canal), `missing_variables` (las lista), `idempotency_key_reused`; 409 si la petición "
+            "original con la misma `Idempotency-Key` sigue en curso. Con la misma `Idempotency-Key` y el mismo "
+            "cuerpo (24 h) devuelve la respuesta original con `Idempotent-Replayed: true`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Clave única por evento (p. ej. un UUID v4); hasta 255 caracteres.",
+            )
+        ],
+        request=DispatchInputSerializer,
+        responses={202: DispatchAcceptedSerializer},
+        examples=[
+            OpenApiExample("Cita agendada (ejemplo del seed)", value=SEED_EXAMPLE, request_only=True),
+            OpenApiExample("Aceptado", value=ACCEPTED_EXAMPLE, response_only=True, status_codes=["202"]),
+        ],
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key")
+        record = None
+        if key is not None:
+            key = idempotency.idempotency_key_validate(key)
+            record, replay = idempotency.idempotency_begin(
+                client=_client_id(request), key=key, fingerprint=idempotency.body_fingerprint(request.data)
+            )
+            if replay is not None:
+                return Response(replay.body, status=replay.status, headers={"Idempotent-Replayed": "true"})
+        try:
+            serializer = DispatchInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            with transaction.atomic():
+                dispatch = dispatch_accept(data=serializer.to_input())
+                body = dispatch_accepted_body(dispatch)
+                if record is not None:
+                    # Stored in the dispatch's transaction: a replay can never miss an accepted dispatch.
+                    idempotency.idempotency_complete(record=record, status=202, body=body, dispatch_id=dispatch.id)
+        except ApplicationError as exc:
+            response = application_error_response(exc)
+            if record is not None:
+                if exc.status_code == 422:
+                    idempotency.idempotency_complete(record=record, status=422, body=response.data)
+                else:
+                    idempotency.idempotency_release(record=record)
+            return response
+        except Exception:
+            if record is not None:
+                idempotency.idempotency_release(record=record)
+            raise
+        logger.info("dispatch %s accepted: plan=%s", dispatch.id, ",".join(dispatch.channel_plan))
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v1/notifications/dispatches/{dispatch.id}/"},
+        )
+
+
+class DispatchDetailView(APIView):
+    @extend_schema(
+        tags=["Eventos"],
+        summary="Estado de un despacho y de cada intento",
+        description=(
+            "El despacho (`queued`, `in_progress`, `sent`, `delivered`, `read`, `failed`) con cada canal intentado, "
+            "en orden: estado, intentos, error, destinatario enmascarado, id del proveedor y marcas de tiempo."
+        ),
+        responses=DispatchDetailSerializer,
+    )
+    def get(self, request, dispatch_id):
+        dispatch = get_object_or_404(
+            Dispatch.objects.select_related("service_type", "subtype", "phase", "customer"), id=dispatch_id
+        )
+        return Response(DispatchDetailSerializer(dispatch).data)
+
+
+urlpatterns = [
+    path("events/dispatch/", DispatchView.as_view(), name="event-dispatch"),
+    path("dispatches/<uuid:dispatch_id>/", DispatchDetailView.as_view(), name="dispatch-detail"),
+]

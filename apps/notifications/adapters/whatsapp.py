@@ -1,0 +1,201 @@
+"""WhatsApp through Evolution API: one `POST /message/sendText/{instance}` per recipient (SPEC §9).
+
+The contract (v1/v2 bodies, replies and error bodies) is research/evolution_api.md. Every answer and transport
+failure is classified here into SendError, permanent or transient, or unknown_outcome when the request may have
+reached WhatsApp (SPEC §8.7: never resend those on WhatsApp).
+
+Several recipients (a taller's staff) are sent in turn. "Number not on WhatsApp" concerns one number, so the loop
+goes on; any other failure concerns the channel or the text, so it stops. The send succeeds when at least one
+number accepted the message: the ids are joined with ',' and the failures named (masked) in SendResult.detail.
+Not retrying then is deliberate: a retry would resend to those who already got it. When none accepted, the worst
+error is raised: unknown_outcome > transient > permanent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+
+from apps.core.exceptions import SendError
+from apps.core.logging import mask_phone
+from apps.core.phones import e164_to_whatsapp_digits
+from apps.core.ports import OutboundMessage, SendResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Config:
+    url: str
+    api_key: str
+    instance: str
+    timeout: float
+    version: str
+
+
+def _config() -> _Config:
+    return _Config(
+        url=(settings.EVOLUTION_API_URL or "").rstrip("/"),
+        api_key=settings.EVOLUTION_API_KEY or "",
+        instance=settings.EVOLUTION_INSTANCE or "",
+        timeout=float(settings.EVOLUTION_TIMEOUT),
+        version=(settings.EVOLUTION_API_VERSION or "v2").lower(),
+    )
+
+
+class NotOnWhatsApp(SendError):
+    """The 400 `exists: false`: this number only; the other recipients can still be tried."""
+
+
+def send_text_body(version: str, number: str, text: str) -> dict:
+    # No `delay`/`linkPreview`: both make the synchronous request longer (research §2, §7).
+    if version == "v1":
+        return {"number": number, "textMessage": {"text": text}}
+    return {"number": number, "text": text}
+
+
+def _excerpt(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return re.sub(r"\d{7,}", lambda m: mask_phone(m.group()), text)[:300]  # bodies may echo the number
+
+
+def classify_response(status: int, body) -> SendError | None:
+    """None for a 2xx; otherwise the SendError the answer means (research §1 lists the bodies)."""
+    if 200 <= status < 300:
+        return None
+    response = body.get("response") if isinstance(body, dict) else None
+    message = response.get("message", body) if isinstance(response, dict) else body
+    detail = _excerpt(message)
+    if status == 400:
+        items = message if isinstance(message, list) else [message]
+        missing = next((i for i in items if isinstance(i, dict) and i.get("exists") is False), None)
+        if missing is not None:
+            number = mask_phone(str(missing.get("number", "")))
+            return NotOnWhatsApp(f"El número {number} no tiene WhatsApp.", permanent=True)
+        if "Error: " in detail:  # a Baileys error before the message left ("Timed Out", "Connection Closed")
+            return SendError(f"WhatsApp no pudo enviar el mensaje ({detail}); se reintentará.")
+        if "requires property" in detail:
+            return SendError(
+                f"Evolution API rechazó el cuerpo ({detail}): revise EVOLUTION_API_VERSION.", permanent=True
+            )
+        return SendError(f"Evolution API rechazó el mensaje (400: {detail}).", permanent=True)
+    if status in (401, 403):
+        return SendError("API key de Evolution inválida: revise EVOLUTION_API_KEY.", permanent=True)
+    if status == 404:
+        setting = "EVOLUTION_INSTANCE" if "instance does not exist" in detail else "EVOLUTION_API_URL"
+        return SendError(f"Evolution API respondió 404 ({detail}): revise {setting}.", permanent=True)
+    if status == 504:  # a proxy gave up waiting: Evolution may have sent it
+        return SendError("Evolution API no respondió a tiempo (504): el mensaje pudo enviarse.", unknown_outcome=True)
+    if status == 429 or status >= 500:
+        return SendError(f"Evolution API respondió {status} ({detail}); se reintentará.")
+    return SendError(f"Respuesta inesperada de Evolution API ({status}: {detail}).", permanent=True)
+
+
+def classify_exception(exc: Exception) -> SendError:
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError):
+        return SendError(f"No se pudo conectar con Evolution API ({name}); se reintentará.")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return SendError("EVOLUTION_API_URL no es una URL http(s) válida.", permanent=True)
+    # Read/write timeouts and broken connections happen after the request may have reached Evolution.
+    return SendError(f"Sin respuesta de Evolution API ({name}): el mensaje pudo enviarse.", unknown_outcome=True)
+
+
+def _redact(err: SendError, secret: str) -> SendError:
+    if secret not in err.message:
+        return err
+    message = err.message.replace(secret, "***")
+    return type(err)(message, permanent=err.permanent, unknown_outcome=err.unknown_outcome)
+
+
+def _severity(err: SendError) -> int:
+    return 2 if err.unknown_outcome else 0 if err.permanent else 1
+
+
+class WhatsAppSender:
+    channel = "whatsapp"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._client_config: _Config | None = None
+
+    def is_configured(self) -> bool:
+        cfg = _config()
+        return bool(cfg.url and cfg.api_key and cfg.instance)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        cfg = _config()
+        if not (cfg.url and cfg.api_key and cfg.instance):
+            raise SendError(
+                "WhatsApp no está configurado: faltan EVOLUTION_API_URL, EVOLUTION_API_KEY o EVOLUTION_INSTANCE.",
+                permanent=True,
+            )
+        if not message.recipients:
+            raise SendError("No hay números de WhatsApp a los que enviar.", permanent=True)
+        recipients = list(dict.fromkeys(message.recipients))  # the same number twice would get it twice
+        accepted: list[str] = []
+        errors: list[SendError] = []
+        for e164 in recipients:
+            try:
+                accepted.append(self._send_one(cfg, e164, message.body))
+            except SendError as exc:
+                errors.append(_redact(exc, cfg.api_key))
+                logger.warning("whatsapp send to %s failed: %s", mask_phone(e164), errors[-1].message)
+                if not isinstance(exc, NotOnWhatsApp):
+                    break
+        failures = " ".join(e.message for e in errors)
+        if accepted:
+            skipped = len(recipients) - len(accepted) - len(errors)
+            detail = f"{len(accepted)} de {len(recipients)} números aceptados. {failures}"
+            detail += f" {skipped} sin intentar." if skipped else ""
+            return SendResult(",".join(filter(None, accepted)), detail.strip())
+        if len(errors) == 1:
+            raise errors[0]
+        worst = max(errors, key=_severity)
+        raise SendError(failures, permanent=worst.permanent, unknown_outcome=worst.unknown_outcome)
+
+    def _send_one(self, cfg: _Config, e164: str, text: str) -> str:
+        body = send_text_body(cfg.version, e164_to_whatsapp_digits(e164), text)
+        url = f"{cfg.url}/message/sendText/{quote(cfg.instance, safe='')}"
+        try:
+            response = self._client_for(cfg).post(url, json=body)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise classify_exception(exc) from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = response.text
+        error = classify_response(response.status_code, payload)
+        if error is not None:
+            raise error
+        key = payload.get("key") if isinstance(payload, dict) else None
+        provider_id = str(key.get("id") or "") if isinstance(key, dict) else ""
+        logger.info("whatsapp accepted for %s id=%s", mask_phone(e164), provider_id)
+        return provider_id
+
+    def _client_for(self, cfg: _Config) -> httpx.Client:
+        """One pooled client, rebuilt when the settings it was built from change."""
+        with self._lock:
+            if self._client is None or self._client_config != cfg:
+                if self._client is not None:
+                    self._client.close()
+                self._client = httpx.Client(
+                    headers={"apikey": cfg.api_key},
+                    timeout=httpx.Timeout(cfg.timeout, connect=min(10.0, cfg.timeout)),
+                )
+                self._client_config = cfg
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._client, self._client_config = None, None

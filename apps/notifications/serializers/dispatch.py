@@ -1,0 +1,181 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.core.constants import Channel, DispatchStatus, EventType, NotificationStatus, Target
+from apps.core.logging import mask_recipient
+from apps.notifications.models import NotificationLog, ServicePhase, ServiceType, Taller
+from apps.notifications.services.dispatch import DispatchInput
+
+
+class DispatchInputSerializer(serializers.Serializer):
+    event_type = serializers.ChoiceField(choices=EventType.choices, help_text="Tipo de evento del flujo de servicio.")
+    service_type_id = serializers.CharField(
+        help_text="Slug del tipo de servicio principal o de un subtipo (vea /catalog/)."
+    )
+    subtype_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="Slug del subtipo.")
+    phase_id = serializers.CharField(help_text="Slug de la fase, p. ej. phase-reception.")
+    customer_id = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=100, help_text="ID del cliente en Core."
+    )
+    target = serializers.ChoiceField(choices=Target.choices, default=Target.CLIENTS)
+    context = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Valores de las variables: `Nombre` o `nombre`, `Placa`, `Vehículo`/`vehiculo`, `Fecha`, `Hora`, "
+        "`Orden`, `Técnico`/`tecnico`, `Taller`; `vehicle_id` completa placa y vehículo.",
+    )
+    taller_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="Slug del taller.")
+
+    def validate_phase_id(self, value):
+        phase = ServicePhase.objects.filter(slug=value, is_active=True).first()
+        if phase is None:
+            raise serializers.ValidationError(f"La fase '{value}' no existe; consulte /api/v1/notifications/catalog/.")
+        return phase
+
+    def validate_taller_id(self, value):
+        if not value:
+            return None
+        taller = Taller.objects.filter(slug=value, is_active=True).first()
+        if taller is None:
+            raise serializers.ValidationError(f"El taller '{value}' no existe.")
+        return taller
+
+    def validate_context(self, value):
+        if len(value) > 50:
+            raise serializers.ValidationError("El contexto admite como máximo 50 claves.")
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                raise serializers.ValidationError(f"El valor de '{key}' debe ser texto o número.")
+            if item is not None and len(str(item)) > 1000:
+                raise serializers.ValidationError(f"El valor de '{key}' supera 1000 caracteres.")
+        return value
+
+    def validate(self, attrs):
+        slug = attrs["service_type_id"]
+        sub_slug = attrs.get("subtype_id") or None
+        # A slug naming a main type means the main type (colision-pintura is also a subtype's slug).
+        service_type = ServiceType.objects.filter(slug=slug, parent__isnull=True, is_active=True).first()
+        subtype = None
+        if service_type is None:
+            subtype = ServiceType.objects.filter(slug=slug, parent__isnull=False, is_active=True).first()
+            if subtype is None:
+                raise serializers.ValidationError(
+                    {"service_type_id": f"El tipo de servicio '{slug}' no existe; consulte el catálogo."}
+                )
+            service_type = subtype.parent
+        if sub_slug:
+            explicit = ServiceType.objects.filter(slug=sub_slug, parent=service_type, is_active=True).first()
+            if explicit is None:
+                raise serializers.ValidationError(
+                    {"subtype_id": f"'{sub_slug}' no es un subtipo de '{service_type.slug}'."}
+                )
+            if subtype is not None and explicit != subtype:
+                raise serializers.ValidationError({"subtype_id": "No coincide con el subtipo de service_type_id."})
+            subtype = explicit
+        attrs["service_type"], attrs["subtype"] = service_type, subtype
+        return attrs
+
+    def to_input(self) -> DispatchInput:
+        d = self.validated_data
+        return DispatchInput(
+            event_type=d["event_type"],
+            service_type=d["service_type"],
+            subtype=d["subtype"],
+            phase=d["phase_id"],
+            target=d["target"],
+            customer_id=(d.get("customer_id") or None),
+            context=d.get("context") or {},
+            taller=d.get("taller_id"),
+        )
+
+
+class NotificationBriefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    status = serializers.ChoiceField(choices=NotificationStatus.choices)
+
+
+class ExcludedChannelSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class DispatchAcceptedSerializer(serializers.Serializer):
+    dispatch_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=DispatchStatus.choices)
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    channel_plan = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
+    notifications = NotificationBriefSerializer(many=True)
+    excluded_channels = ExcludedChannelSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+def dispatch_accepted_body(dispatch) -> dict:
+    first = dispatch.notifications.order_by("created_at").first()
+    body = {
+        "dispatch_id": str(dispatch.id),
+        "status": dispatch.status if dispatch.status == DispatchStatus.QUEUED else DispatchStatus.QUEUED,
+        "event_type": dispatch.event_type,
+        "channel_plan": list(dispatch.channel_plan),
+        "notifications": [{"id": str(first.id), "channel": first.channel, "status": first.status}] if first else [],
+        "excluded_channels": [
+            {"channel": e.channel, "code": e.code, "detail": e.detail} for e in getattr(dispatch, "excluded", [])
+        ],
+        "created_at": dispatch.created_at.isoformat(),
+    }
+    return DispatchAcceptedSerializer(body).data
+
+
+class NotificationDetailSerializer(serializers.ModelSerializer):
+    error = serializers.SerializerMethodField()
+    recipient = serializers.SerializerMethodField()
+    fallback_from = serializers.UUIDField(source="fallback_from_id", allow_null=True)
+
+    class Meta:
+        model = NotificationLog
+        fields = [
+            "id",
+            "channel",
+            "status",
+            "attempts",
+            "error",
+            "error_kind",
+            "recipient",
+            "provider_message_id",
+            "fallback_from",
+            "queued_at",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+            "failed_at",
+        ]
+
+    def get_error(self, obj) -> str | None:
+        return obj.error_message or None
+
+    def get_recipient(self, obj) -> str:
+        if obj.channel == Channel.PUSH:
+            count = len([r for r in obj.recipient.split(",") if r.strip()])
+            return f"{count} dispositivo(s) push"
+        return mask_recipient(obj.recipient)
+
+
+class DispatchDetailSerializer(serializers.Serializer):
+    dispatch_id = serializers.UUIDField(source="id")
+    status = serializers.ChoiceField(choices=DispatchStatus.choices)
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    service_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    subtype = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    phase = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    target = serializers.ChoiceField(choices=Target.choices)
+    customer_id = serializers.CharField(source="customer.customer_id", allow_null=True, default=None)
+    channel_plan = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
+    notifications = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(NotificationDetailSerializer(many=True))
+    def get_notifications(self, obj) -> list[dict]:
+        rows = obj.notifications.order_by("created_at")
+        return NotificationDetailSerializer(rows, many=True).data

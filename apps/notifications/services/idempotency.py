@@ -1,0 +1,100 @@
+"""`Idempotency-Key` for dispatch requests (IETF draft semantics, as Stripe/Novu/Knock do).
+
+Same key + same body within 24 h → the stored response again; same key + another body → 422;
+while the first request is still being processed → 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import ApplicationError
+from apps.notifications.models import IdempotencyRecord
+
+KEY_TTL = timedelta(hours=24)
+# A request that died mid-way (process killed) must not block its key forever.
+IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: dict
+
+
+def body_fingerprint(data) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_key_validate(key: str) -> str:
+    key = key.strip().strip('"')
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise ApplicationError(
+            "invalid_idempotency_key",
+            f"Idempotency-Key debe tener entre 1 y {MAX_KEY_LENGTH} caracteres ASCII imprimibles.",
+            status_code=400,
+            attr="Idempotency-Key",
+        )
+    return key
+
+
+def idempotency_begin(*, client: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord | None, Replay | None]:
+    """Reserve the key (committed at once, so a concurrent request sees it) or return what to replay."""
+    now = timezone.now()
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(client=client, key=key, fingerprint=fingerprint), None
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(client=client, key=key).first()
+            if existing is None:
+                continue
+            expired = existing.created_at < now - KEY_TTL
+            abandoned = existing.response_status is None and existing.created_at < now - IN_FLIGHT_TIMEOUT
+            if expired or abandoned:
+                IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+                continue
+            if existing.fingerprint != fingerprint:
+                raise ApplicationError(
+                    "idempotency_key_reused",
+                    "Esta Idempotency-Key ya se usó con otro cuerpo de petición; use una clave nueva.",
+                    attr="Idempotency-Key",
+                ) from None
+            if existing.response_status is None:
+                raise ApplicationError(
+                    "idempotency_request_in_flight",
+                    "La petición original con esta Idempotency-Key aún se está procesando; reintente en un momento.",
+                    status_code=409,
+                    attr="Idempotency-Key",
+                ) from None
+            return None, Replay(existing.response_status, existing.response_body)
+    raise ApplicationError(
+        "idempotency_request_in_flight",
+        "La Idempotency-Key está en uso; reintente en un momento.",
+        status_code=409,
+        attr="Idempotency-Key",
+    )
+
+
+def idempotency_complete(*, record: IdempotencyRecord, status: int, body: dict, dispatch_id=None) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        response_status=status, response_body=body, dispatch_id=dispatch_id
+    )
+
+
+def idempotency_release(*, record: IdempotencyRecord) -> None:
+    """Forget a key whose request was malformed or crashed, so the client may retry it."""
+    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+
+
+def idempotency_purge_expired() -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEY_TTL).delete()
+    return deleted
