@@ -18,7 +18,9 @@ $(STAMP): $(PY) requirements/base.txt requirements/production.txt requirements/d
 
 ## make run: virtualenv, dependencies, migrations, seed data, a development API key, then the API
 ## (embedded defaults: SQLite, tasks in-process, DEBUG on unless .env or the environment says otherwise).
-run: export DEBUG ?= true
+# Developer targets run with DEBUG on unless .env or the environment says otherwise.
+run migrate seed api-key worker beat: export DEBUG ?= true
+
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_initial_data

@@ -142,6 +142,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HSTS preload is a commitment the domain's owner makes on hstspreload.org (SECURE_HSTS_PRELOAD=true),
+# not a default a service can take for them.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -156,7 +159,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exception_handler.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -164,7 +167,7 @@ API_KEY_CUSTOM_HEADER = None  # use "Authorization: Api-Key <key>"
 
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "415", "422", "429", "503"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429", "500"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -190,23 +193,13 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "apps.core.constants.Channel.choices",
         "TargetEnum": "apps.core.constants.Target.choices",
         "EventTypeEnum": "apps.core.constants.EventType.choices",
+        "NotificationStatusEnum": "apps.core.constants.NotificationStatus.choices",
+        "DispatchStatusEnum": "apps.core.constants.DispatchStatus.choices",
+        "ReminderStatusEnum": "apps.core.constants.ReminderStatus.choices",
+        "ErrorKindEnum": "apps.core.constants.ErrorKind.choices",
     },
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-    ],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "Valor: `Api-Key <clave>` (cree una con `python manage.py create_api_key <nombre>`).",
-            },
-            "InternalSecret": {"type": "apiKey", "in": "header", "name": "X-Internal-Secret"},
-        }
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    # drf-standardized-errors' hook replaces drf-spectacular's (it names the error-code enums).
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
 # --- Redis / Celery ----------------------------------------------------------------------------

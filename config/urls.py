@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/health/database/", core_views.DatabaseHealthView.as_view(), name="health-database"),
     path("api/v1/notifications/", include("apps.notifications.urls")),
+    path("api/v1/analytics/", include("apps.analytics.urls")),
 ]
 
 # API clients get JSON in the documented error shape, never an HTML page.

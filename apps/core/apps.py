@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Núcleo"
 
     def ready(self):
+        from apps.core import openapi  # noqa: F401  (registers the OpenAPI auth extensions)
         import sys
 
         from django.conf import settings

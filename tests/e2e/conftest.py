@@ -93,24 +93,10 @@ def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str) -> dict:
     return env
 
 
-@pytest.fixture
-def e2e(transactional_db, smtp_server, evolution, tmp_path, settings):
-    """A worker process plus everything it talks to; yields a small namespace for the test."""
-    postgres_or_fail()
-    broker_url = redis_db_url(redis_or_fail(), E2E_REDIS_DB)
-    redis.Redis.from_url(broker_url).flushdb()
-    # This process renders and plans with the same channel settings the worker sends with.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
-    settings.EVOLUTION_API_URL, settings.EVOLUTION_API_KEY, settings.EVOLUTION_INSTANCE = (
-        evolution.url,
-        "e2e-key",
-        "ambacar",
-    )
-    from apps.notifications.adapters import reset_senders
-
-    reset_senders()
-    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 - closed below
+@contextmanager
+def running_worker(*, broker_url: str, smtp_port: int, evolution_url: str, log_path: Path):
+    """A `celery -A config worker` process, as the README starts it, until the block ends."""
+    log = open(log_path, "w+")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -128,21 +114,16 @@ def e2e(transactional_db, smtp_server, evolution, tmp_path, settings):
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"e2e-{os.getpid()}@%h",
-        ],
+            f"e2e-{os.getpid()}-{log_path.stem}@%h",
+        ],  # fmt: skip
         cwd=ROOT,
-        env=worker_env(broker_url=broker_url, smtp_port=smtp_server.port, evolution_url=evolution.url),
+        env=worker_env(broker_url=broker_url, smtp_port=smtp_port, evolution_url=evolution_url),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(lambda: "ready" in (tmp_path / "worker.log").read_text(), timeout=60, what="worker ready")
-        with broker(broker_url):
-            yield type(
-                "E2E",
-                (),
-                {"smtp": smtp_server, "evolution": evolution, "broker_url": broker_url, "log": tmp_path / "worker.log"},
-            )
+        wait_for(lambda: "ready" in log_path.read_text(), timeout=60, what="the worker to be ready")
+        yield worker
     finally:
         worker.terminate()
         try:
@@ -150,7 +131,36 @@ def e2e(transactional_db, smtp_server, evolution, tmp_path, settings):
         except subprocess.TimeoutExpired:
             worker.kill()
         log.close()
-        reset_senders()
+
+
+@pytest.fixture
+def channels(transactional_db, smtp_server, evolution, settings):
+    """This process plans with the same channel settings the worker sends with."""
+    from apps.notifications.adapters import reset_senders
+
+    postgres_or_fail()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    settings.EVOLUTION_API_URL = evolution.url
+    settings.EVOLUTION_API_KEY, settings.EVOLUTION_INSTANCE = "e2e-key", "ambacar"
+    reset_senders()
+    yield
+    reset_senders()
+
+
+@pytest.fixture
+def e2e(channels, smtp_server, evolution, tmp_path):
+    """A worker process on Redis plus everything it talks to."""
+    broker_url = redis_db_url(redis_or_fail(), E2E_REDIS_DB)
+    redis.Redis.from_url(broker_url).flushdb()
+    log_path = tmp_path / "worker.log"
+    with (
+        running_worker(
+            broker_url=broker_url, smtp_port=smtp_server.port, evolution_url=evolution.url, log_path=log_path
+        ),
+        broker(broker_url),
+    ):
+        yield type("E2E", (), {"smtp": smtp_server, "evolution": evolution, "broker_url": broker_url, "log": log_path})
 
 
 def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.2):

@@ -12,6 +12,7 @@ from rest_framework_api_key.models import APIKey
 
 from apps.core.exception_handler import application_error_response
 from apps.core.exceptions import ApplicationError
+from apps.core.openapi import ApplicationErrorResponseSerializer
 from apps.notifications.models import Dispatch
 from apps.notifications.serializers.dispatch import (
     DispatchAcceptedSerializer,
@@ -81,7 +82,11 @@ class DispatchView(APIView):
             )
         ],
         request=DispatchInputSerializer,
-        responses={202: DispatchAcceptedSerializer},
+        responses={
+            202: DispatchAcceptedSerializer,
+            409: ApplicationErrorResponseSerializer,
+            422: ApplicationErrorResponseSerializer,
+        },
         examples=[
             OpenApiExample("Cita agendada (ejemplo del seed)", value=SEED_EXAMPLE, request_only=True),
             OpenApiExample("Aceptado", value=ACCEPTED_EXAMPLE, response_only=True, status_codes=["202"]),

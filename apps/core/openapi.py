@@ -1,0 +1,58 @@
+"""OpenAPI glue: document our error responses and our authentication schemes."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_standardized_errors.openapi import AutoSchema as StandardizedAutoSchema
+from rest_framework import serializers
+
+from apps.core import exception_handler as our_handler
+
+
+class AutoSchema(StandardizedAutoSchema):
+    """drf-standardized-errors documents 400/401/404… only for views using its own handler;
+    ours wraps it (adding ApplicationError), so every view qualifies."""
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if self.view.get_exception_handler() is not our_handler.exception_handler:
+            return super()._should_add_error_response(responses, status_code)
+        original = self.view.get_exception_handler
+        try:
+            from drf_standardized_errors.handler import exception_handler as standardized
+
+            self.view.get_exception_handler = lambda: standardized
+            return super()._should_add_error_response(responses, status_code)
+        finally:
+            self.view.get_exception_handler = original
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ApplicationErrorResponseSerializer(serializers.Serializer):
+    """422/409: valid input the service cannot serve; `errors[0].code` says why."""
+
+    type = serializers.CharField(default="client_error")
+    errors = ErrorItemSerializer(many=True)
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.core.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Valor: `Api-Key <clave>` (cree una con `python manage.py create_api_key <nombre>`).",
+        }
+
+
+class InternalSecretScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.core.authentication.InternalSecretAuthentication"
+    name = "InternalSecret"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Internal-Secret"}
