@@ -19,3 +19,27 @@ def relay_pending_notifications() -> int:
     from apps.notifications.services.outbox import notification_relay_pending
 
     return notification_relay_pending()
+
+
+@shared_task(name="notifications.check_maintenance_reminders")
+def check_maintenance_reminders() -> int:
+    from apps.notifications.services.maintenance import reminders_notify_due
+
+    return reminders_notify_due()
+
+
+@shared_task(name="notifications.retry_failed_notifications")
+def retry_failed_notifications() -> dict:
+    from apps.notifications.services.maintenance import (
+        dispatches_retry_transient_failures,
+        notifications_requeue_stuck,
+    )
+
+    return {"requeued": notifications_requeue_stuck(), "retried": dispatches_retry_transient_failures()}
+
+
+@shared_task(name="notifications.purge_old_notification_logs")
+def purge_old_notification_logs() -> int:
+    from apps.notifications.services.maintenance import notification_logs_purge
+
+    return notification_logs_purge()

@@ -207,11 +207,39 @@ def _mark_failed_and_fall_back(row: NotificationLog, kind: str, message: str) ->
 
 
 def _next_channel(dispatch: Dispatch, failed_channel: str) -> str | None:
-    """The next channel of the plan that has no row yet in this dispatch."""
-    tried = set(dispatch.notifications.values_list("channel", flat=True))
+    """The next channel of the plan not yet tried in this round of the dispatch."""
+    from apps.notifications.services.maintenance import channels_tried_this_round
+
+    tried = channels_tried_this_round(dispatch)
     plan = list(dispatch.channel_plan)
     start = plan.index(failed_channel) + 1 if failed_channel in plan else 0
     for channel in plan[start:]:
         if channel not in tried:
             return channel
     return None
+
+
+def notification_resend(*, notification_id) -> NotificationLog:
+    """Send a finished row's message again on the same channel, through the normal flow (admin action)."""
+    with transaction.atomic():
+        original = NotificationLog.objects.select_for_update().get(id=notification_id)
+        copy = NotificationLog.objects.create(
+            dispatch=original.dispatch,
+            channel=original.channel,
+            event_type=original.event_type,
+            target=original.target,
+            customer=original.customer,
+            template=original.template,
+            recipient=original.recipient,
+            subject=original.subject,
+            body=original.body,
+            html_body=original.html_body,
+            status=NotificationStatus.PENDING,
+        )
+        if original.dispatch_id:
+            Dispatch.objects.filter(id=original.dispatch_id).update(
+                status=DispatchStatus.IN_PROGRESS, completed_at=None, updated_at=timezone.now()
+            )
+        notification_enqueue_on_commit(copy.id)
+    logger.info("notification %s resent as %s", original.id, copy.id)
+    return copy

@@ -1,0 +1,200 @@
+"""The scheduled work of SPEC §11. Every function is safe to run twice at once: each row is claimed
+with a conditional UPDATE (or SKIP LOCKED) before anything is sent."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from apps.core.constants import (
+    Channel,
+    DispatchStatus,
+    ErrorKind,
+    EventType,
+    NotificationStatus,
+    ReminderStatus,
+    Target,
+)
+from apps.core.exceptions import ApplicationError
+from apps.notifications.models import (
+    Dispatch,
+    IdempotencyRecord,
+    MaintenanceReminder,
+    NotificationLog,
+    ServicePhase,
+    ServiceType,
+)
+
+logger = logging.getLogger(__name__)
+
+REMINDER_SERVICE_TYPE = "mantenimiento-preventivo"
+REMINDER_PHASE = "phase-schedule"
+EXTRA_RETRY_ROUNDS = 2
+RETRY_WINDOW = timedelta(hours=24)
+
+
+# --- check_maintenance_reminders -------------------------------------------------------------
+
+
+def _reminder_dispatch(reminder: MaintenanceReminder) -> Dispatch:
+    from apps.notifications.services.dispatch import DispatchInput, dispatch_accept
+
+    vehicle = reminder.vehicle
+    context = {
+        "vehicle_id": vehicle.vehicle_id,
+        "Fecha": date_format(reminder.due_date, "j \\d\\e F \\d\\e Y"),
+        # A reminder has a date but no appointment time: the customer chooses it.
+        "Hora": "a su conveniencia",
+    }
+    if vehicle.plate:
+        context["Placa"] = vehicle.plate
+    if vehicle.description:
+        context["Vehículo"] = vehicle.description
+    data = DispatchInput(
+        event_type=EventType.MAINTENANCE_REMINDER,
+        service_type=ServiceType.objects.get(slug=REMINDER_SERVICE_TYPE, parent__isnull=True),
+        subtype=None,
+        phase=ServicePhase.objects.get(slug=REMINDER_PHASE),
+        target=Target.CLIENTS,
+        customer_id=reminder.customer.customer_id,
+        context=context,
+    )
+    return dispatch_accept(data=data)
+
+
+def _reminder_claim_and_send(reminder: MaintenanceReminder, *, expected_count: int) -> bool:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claimed = MaintenanceReminder.objects.filter(
+                pk=reminder.pk,
+                notified_count=expected_count,
+                status__in=[ReminderStatus.PENDING, ReminderStatus.NOTIFIED],
+            ).update(
+                notified_count=expected_count + 1,
+                status=ReminderStatus.NOTIFIED,
+                last_notified_at=now,
+                updated_at=now,
+            )
+            if claimed != 1:
+                return False  # another run got there first
+            dispatch = _reminder_dispatch(reminder)
+    except ApplicationError as exc:
+        # Rolled back: the reminder is tried again at the next run, once it can be served.
+        logger.warning("reminder %s not sent: %s (%s)", reminder.pk, exc.code, exc.detail)
+        return False
+    logger.info("reminder %s: dispatch %s (notice %s)", reminder.pk, dispatch.id, expected_count + 1)
+    return True
+
+
+def reminders_notify_due(*, today: date | None = None) -> int:
+    """One notice when a reminder enters its window, one more on its due date if still open; never more."""
+    today = today or timezone.localdate()
+    open_reminders = MaintenanceReminder.objects.filter(
+        status__in=[ReminderStatus.PENDING, ReminderStatus.NOTIFIED], due_date__isnull=False
+    ).select_related("vehicle", "customer")
+    sent = 0
+    for reminder in open_reminders.filter(notified_count=0, due_date__lte=today + timedelta(days=366)):
+        if reminder.due_date - timedelta(days=reminder.notify_days_before) <= today:
+            sent += _reminder_claim_and_send(reminder, expected_count=0)
+    for reminder in open_reminders.filter(notified_count=1, due_date__lte=today):
+        last = timezone.localdate(reminder.last_notified_at) if reminder.last_notified_at else None
+        if last is None or last < reminder.due_date:
+            sent += _reminder_claim_and_send(reminder, expected_count=1)
+    return sent
+
+
+# --- retry_failed_notifications ---------------------------------------------------------------
+
+
+def notifications_requeue_stuck(*, now=None) -> int:
+    """Rows still pending, queued or sending past their lease go back to the broker.
+
+    A WhatsApp row stuck in `sending` may have reached the customer (SPEC §8.7): it is closed as an
+    unknown outcome and falls back instead of being sent again.
+    """
+    from apps.notifications.services.delivery import _mark_failed_and_fall_back, notification_enqueue
+
+    now = now or timezone.now()
+    lease = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    requeued = 0
+    with transaction.atomic():
+        rows = list(
+            NotificationLog.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=[NotificationStatus.PENDING, NotificationStatus.QUEUED, NotificationStatus.SENDING],
+                updated_at__lt=lease,
+            )
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lease))[:500]
+        )
+        for row in rows:
+            if row.status == NotificationStatus.SENDING and row.channel == Channel.WHATSAPP:
+                _mark_failed_and_fall_back(
+                    row, ErrorKind.UNKNOWN_OUTCOME, "El worker se detuvo durante el envío; no se reenvía por WhatsApp."
+                )
+                continue
+            NotificationLog.objects.filter(pk=row.pk).update(status=NotificationStatus.QUEUED, updated_at=now)
+            transaction.on_commit(lambda pk=row.pk: notification_enqueue(pk))
+            requeued += 1
+    return requeued
+
+
+def dispatches_retry_transient_failures(*, now=None) -> int:
+    """Dispatches that failed only on transient errors in the last 24 h get up to two more rounds."""
+    from apps.notifications.services.delivery import notification_enqueue_on_commit
+    from apps.notifications.services.dispatch import notification_log_create
+
+    now = now or timezone.now()
+    retried = 0
+    candidates = Dispatch.objects.filter(
+        status=DispatchStatus.FAILED, created_at__gte=now - RETRY_WINDOW, retry_rounds__lt=EXTRA_RETRY_ROUNDS
+    ).exclude(notifications__error_kind__in=[ErrorKind.PERMANENT, ErrorKind.UNKNOWN_OUTCOME])
+    for dispatch_id in candidates.values_list("id", flat=True)[:200]:
+        with transaction.atomic():
+            dispatch = (
+                Dispatch.objects.select_for_update(skip_locked=True)
+                .filter(id=dispatch_id, status=DispatchStatus.FAILED, retry_rounds__lt=EXTRA_RETRY_ROUNDS)
+                .first()
+            )
+            if dispatch is None or not dispatch.channel_plan:
+                continue
+            Dispatch.objects.filter(id=dispatch.id).update(
+                status=DispatchStatus.IN_PROGRESS, retry_rounds=dispatch.retry_rounds + 1, completed_at=None
+            )
+            row = notification_log_create(dispatch=dispatch, channel=dispatch.channel_plan[0])
+            notification_enqueue_on_commit(row.id)
+            retried += 1
+    return retried
+
+
+def channels_tried_this_round(dispatch: Dispatch) -> set[str]:
+    """A channel belongs to the current round once it has more rows than rounds before it."""
+    counts = Counter(dispatch.notifications.values_list("channel", flat=True))
+    return {channel for channel, n in counts.items() if n > dispatch.retry_rounds}
+
+
+# --- purge_old_notification_logs ---------------------------------------------------------------
+
+
+def notification_logs_purge(*, now=None, batch: int = 5000) -> int:
+    """Delete log rows (and their attempts) older than LOG_RETENTION_DAYS, then empty dispatches."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.LOG_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(NotificationLog.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch])
+        if not ids:
+            break
+        NotificationLog.objects.filter(id__in=ids).update(fallback_from=None)
+        NotificationLog.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+    Dispatch.objects.filter(created_at__lt=cutoff, notifications__isnull=True).delete()
+    IdempotencyRecord.objects.filter(created_at__lt=now - timedelta(hours=24)).delete()
+    return deleted
