@@ -22,8 +22,9 @@ Control endpoints (no key), e.g. `curl -X POST 'http://127.0.0.1:8081/__control_
     POST /__control__/connect                 undo disconnect
     POST /__control__/fail?n=3&status=500     the next n sendText answer that status (documented body for 500)
     POST /__control__/delay?seconds=120       the next sendText answers that late (the client times out)
-    POST /__control__/unregistered?number=593990000000   that number is "not on WhatsApp"
-    POST /__control__/reset                   forget all of the above and the received requests
+    POST /__control__/unregistered?number=593990000000   that number is "not on WhatsApp" (as is any number
+                                              with a leading 0, which the real server keeps: research §6)
+    POST /__control__/reset                   forget failures, delays, disconnect and the received requests
     GET  /__control__/received                the requests received so far, as JSON
 
 From Python: `with EvolutionServer(apikey=..., instance=...) as evo:` then `evo.url`, `evo.received`

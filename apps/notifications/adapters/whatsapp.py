@@ -1,14 +1,12 @@
 """WhatsApp through Evolution API: one `POST /message/sendText/{instance}` per recipient (SPEC §9).
 
-The contract (v1/v2 bodies, replies and error bodies) is research/evolution_api.md. Every answer and transport
-failure is classified here into SendError, permanent or transient, or unknown_outcome when the request may have
-reached WhatsApp (SPEC §8.7: never resend those on WhatsApp).
+Every answer and transport failure (contract: research/evolution_api.md) is classified here: SendError permanent,
+transient, or unknown_outcome when the request may have reached WhatsApp (SPEC §8.7: never resend on WhatsApp).
 
-Several recipients (a taller's staff) are sent in turn. "Number not on WhatsApp" concerns one number, so the loop
-goes on; any other failure concerns the channel or the text, so it stops. The send succeeds when at least one
-number accepted the message: the ids are joined with ',' and the failures named (masked) in SendResult.detail.
-Not retrying then is deliberate: a retry would resend to those who already got it. When none accepted, the worst
-error is raised: unknown_outcome > transient > permanent.
+Several recipients (a taller's staff) are sent in turn. "Not on WhatsApp" concerns one number, so the loop goes on;
+any other failure concerns the channel or the text, so it stops. At least one accepted → success, ids joined with
+',' and failures (masked) in SendResult.detail; no retry then, which would resend to those already served. None
+accepted → the worst error is raised: unknown_outcome > transient > permanent.
 """
 
 from __future__ import annotations
@@ -38,6 +36,10 @@ class _Config:
     instance: str
     timeout: float
     version: str
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.url and self.api_key and self.instance)
 
 
 def _config() -> _Config:
@@ -128,12 +130,11 @@ class WhatsAppSender:
         self._client_config: _Config | None = None
 
     def is_configured(self) -> bool:
-        cfg = _config()
-        return bool(cfg.url and cfg.api_key and cfg.instance)
+        return _config().complete
 
     def send(self, message: OutboundMessage) -> SendResult:
         cfg = _config()
-        if not (cfg.url and cfg.api_key and cfg.instance):
+        if not cfg.complete:
             raise SendError(
                 "WhatsApp no está configurado: faltan EVOLUTION_API_URL, EVOLUTION_API_KEY o EVOLUTION_INSTANCE.",
                 permanent=True,
@@ -154,9 +155,9 @@ class WhatsAppSender:
         failures = " ".join(e.message for e in errors)
         if accepted:
             skipped = len(recipients) - len(accepted) - len(errors)
-            detail = f"{len(accepted)} de {len(recipients)} números aceptados. {failures}"
+            detail = f"{len(accepted)} de {len(recipients)} números aceptados. {failures}" if errors else ""
             detail += f" {skipped} sin intentar." if skipped else ""
-            return SendResult(",".join(filter(None, accepted)), detail.strip())
+            return SendResult(",".join(filter(None, accepted)), detail)
         if len(errors) == 1:
             raise errors[0]
         worst = max(errors, key=_severity)
