@@ -20,6 +20,8 @@ $(STAMP): $(PY) requirements/base.txt requirements/production.txt requirements/d
 ## (embedded defaults: SQLite, tasks in-process, DEBUG on unless .env or the environment says otherwise).
 # Developer targets run with DEBUG on unless .env or the environment says otherwise.
 run migrate seed api-key worker beat: export DEBUG ?= true
+# Development only: lets the README's internal-sync curl work at once. Production sets its own secret.
+run worker: export INTERNAL_API_SECRET_KEY ?= dev-internal-secret
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/health/database/", core_views.DatabaseHealthView.as_view(), name="health-database"),
     path("api/v1/notifications/", include("apps.notifications.urls")),
+    path("api/internal/v1/", include("apps.synchronization.urls")),
     path("api/v1/analytics/", include("apps.analytics.urls")),
 ]
 

@@ -11,10 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Núcleo"
 
     def ready(self):
-        from apps.core import openapi  # noqa: F401  (registers the OpenAPI auth extensions)
         import sys
 
         from django.conf import settings
+
+        from apps.core import openapi  # noqa: F401  (registers the OpenAPI auth extensions)
 
         serving = any(arg in ("runserver", "gunicorn") or arg.endswith("gunicorn") for arg in sys.argv[:2])
         if settings.CELERY_EAGER and serving:

@@ -499,10 +499,21 @@ def test_readme_lists_the_nine_template_variables():
 
 
 def readme_curls() -> list[str]:
+    """Every `curl` command of the README, continuation lines and multi-line quoted bodies joined."""
     commands = []
     for _, body in readme_code_blocks():
-        joined = body.replace("\\\n", " ")
-        commands += [line.strip() for line in joined.splitlines() if line.strip().startswith("curl ")]
+        lines = body.replace("\\\n", " ").splitlines()
+        while lines:
+            line = lines.pop(0).strip()
+            if not line.startswith("curl "):
+                continue
+            while True:
+                try:
+                    shlex.split(line)
+                    break
+                except ValueError:  # an open quote: the body goes on in the next line
+                    line += "\n" + lines.pop(0)
+            commands.append(line)
     return commands
 
 
@@ -513,11 +524,10 @@ def test_readme_has_curl_examples():
     assert any(c == f"curl http://127.0.0.1:8000{HEALTH_PATH}" for c in curls)
 
 
-@pytest.mark.parametrize("curl", readme_curls())
-def test_readme_curl_works_against_the_app(curl, client_api, anon_api):
-    """Each `curl` of the README, replayed with Django's test client: same method, path, headers."""
+def replay(curl: str, client_api, anon_api, settings):
+    """One README `curl`, replayed with Django's test client: same method, path, headers and body."""
     args = shlex.split(curl.replace("$API_KEY", "API_KEY_PLACEHOLDER"))[1:]
-    method, headers, url = "GET", {}, None
+    method, headers, url, data = "GET", {}, None, None
     while args:
         arg = args.pop(0)
         if arg in {"-X", "--request"}:
@@ -525,6 +535,11 @@ def test_readme_curl_works_against_the_app(curl, client_api, anon_api):
         elif arg in {"-H", "--header"}:
             name, _, value = args.pop(0).partition(":")
             headers[name.strip().lower()] = value.strip()
+        elif arg in {"-d", "--data"}:
+            data = args.pop(0)
+            method = "POST" if method == "GET" else method
+        elif arg in {"-s", "-i"}:
+            continue
         elif arg.startswith("http"):
             url = arg
         else:
@@ -533,10 +548,29 @@ def test_readme_curl_works_against_the_app(curl, client_api, anon_api):
     authorization = headers.pop("authorization", None)
     if authorization is not None:
         assert authorization == "Api-Key API_KEY_PLACEHOLDER", curl
+    extra = {}
+    if "x-internal-secret" in headers:
+        settings.INTERNAL_API_SECRET_KEY = "dev-internal-secret"
+        extra["HTTP_X_INTERNAL_SECRET"] = headers.pop("x-internal-secret")
+    if "idempotency-key" in headers:
+        extra["HTTP_IDEMPOTENCY_KEY"] = headers.pop("idempotency-key")
+    content_type = headers.pop("content-type", "application/json")
     assert not headers, f"unsupported headers in {curl!r}: {headers}"
     client = client_api if authorization else anon_api
-    response = client.generic(method, url.removeprefix("http://127.0.0.1:8000"))
-    assert response.status_code == 200, (curl, response.status_code, response.content[:300])
-    if url.endswith(HEALTH_PATH):
-        assert response.json()["status"] == "healthy"
-        assert ("database" in response.json()) is bool(authorization)
+    path = url.removeprefix("http://127.0.0.1:8000")
+    return client.generic(method, path, data or "", content_type=content_type, **extra)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readme_curls_work_in_order_against_the_app(client_api, anon_api, settings):
+    """Every `curl` of the README, in the order a reader runs them after `make run` (seeded, DEBUG-like
+    channels: email on the console backend, WhatsApp and push not configured)."""
+    from django.core.management import call_command
+
+    call_command("seed_initial_data", verbosity=0)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for curl in readme_curls():
+        response = replay(curl, client_api, anon_api, settings)
+        assert 200 <= response.status_code < 300, (curl, response.status_code, response.content[:400])
+        if curl.endswith(HEALTH_PATH):
+            assert response.json()["status"] == "healthy"

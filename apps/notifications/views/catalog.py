@@ -44,6 +44,11 @@ class CatalogView(APIView):
 
 
 class PhaseFilter(django_filters.FilterSet):
+    # A typed choice (not a lenient boolean) so `?is_active=quizas` is a 400 naming the field.
+    is_active = django_filters.TypedChoiceFilter(
+        choices=[("true", "Sí"), ("false", "No")], coerce=lambda value: value == "true", label="Activa"
+    )
+
     class Meta:
         model = ServicePhase
         fields = ["is_active"]
