@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint migrate seed api-key worker beat check-deploy schema bench clean
+.PHONY: run test lint migrate seed api-key worker beat check-deploy schema clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
