@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -49,3 +49,17 @@ app.conf.update(
 )
 
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_half_configured_start(**kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import require_production_settings
+
+    try:
+        require_production_settings()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows exceptions of signal receivers; SystemExit stops the process.
+        raise SystemExit(str(exc)) from exc

@@ -45,3 +45,19 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def missing_settings_message(missing: list[str]) -> str:
+    return (
+        "Faltan variables obligatorias con DEBUG desactivado: "
+        + ", ".join(missing)
+        + ". Defínalas en el entorno o en .env (vea .env.example), o use DEBUG=true en desarrollo."
+    )
+
+
+def require_production_settings() -> None:
+    """Stop a serving process (web, worker, beat) that would run half-configured."""
+    from django.conf import settings
+
+    if settings.MISSING_REQUIRED_SETTINGS:
+        raise ImproperlyConfigured(missing_settings_message(settings.MISSING_REQUIRED_SETTINGS))

@@ -22,15 +22,14 @@ DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 INTERNAL_API_SECRET_KEY = env_str("INTERNAL_API_SECRET_KEY")
-if not DEBUG:
-    missing = [name for name in ("SECRET_KEY", "INTERNAL_API_SECRET_KEY") if not globals()[name]]
-    if missing:
-        raise ImproperlyConfigured(
-            "Faltan variables obligatorias con DEBUG desactivado: "
-            + ", ".join(missing)
-            + ". Defínalas en el entorno o en .env (vea .env.example), o use DEBUG=true en desarrollo."
-        )
-if not SECRET_KEY:
+# With DEBUG off these are required. Settings still load without them, so offline management
+# commands (makemigrations, spectacular) work on a fresh clone; every process that serves or sends
+# stops at start-up instead: WSGI, hence gunicorn and runserver (config/wsgi.py), and the Celery
+# worker and beat (config/celery.py).
+MISSING_REQUIRED_SETTINGS = (
+    [name for name in ("SECRET_KEY", "INTERNAL_API_SECRET_KEY") if not globals()[name]] if not DEBUG else []
+)
+if not SECRET_KEY and DEBUG:
     # Development only (DEBUG on): a fixed, obviously insecure key so sessions survive restarts.
     SECRET_KEY = "django-insecure-solo-para-desarrollo-no-usar-en-produccion"
 

@@ -59,16 +59,39 @@ def test_database_and_redis_urls_switch_to_postgres_and_broker():
     assert s["broker"] == "redis://127.0.0.1:6379/3"
 
 
-def test_debug_off_without_secret_key_stops_with_clear_message():
-    r = load_settings(DEBUG="false", INTERNAL_API_SECRET_KEY="x")
+def run(args: list[str], timeout: float = 60, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean.update(env)
+    return subprocess.run(args, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_web_start_up_stops_without_secret_key_with_clear_message():
+    r = run([sys.executable, "-c", "import config.wsgi"], DEBUG="false", INTERNAL_API_SECRET_KEY="x")
     assert r.returncode != 0
     assert "SECRET_KEY" in r.stderr and "DEBUG" in r.stderr
 
 
-def test_debug_off_without_internal_secret_stops():
-    r = load_settings(DEBUG="false", SECRET_KEY="a" * 50)
+def test_web_start_up_stops_without_internal_secret():
+    r = run([sys.executable, "-c", "import config.wsgi"], DEBUG="false", SECRET_KEY="a" * 50)
     assert r.returncode != 0
     assert "INTERNAL_API_SECRET_KEY" in r.stderr
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_celery_start_up_stops_without_secrets(program, tmp_path):
+    r = run(
+        [sys.executable, "-m", "celery", "-A", "config", program, "-l", "warning", "--pidfile", str(tmp_path / "p")],
+        DEBUG="false",
+        REDIS_URL="redis://127.0.0.1:1/0",  # never reached: start-up stops first
+    )
+    assert r.returncode != 0
+    assert "INTERNAL_API_SECRET_KEY" in r.stdout + r.stderr
+
+
+def test_offline_commands_work_on_a_fresh_clone_without_secrets():
+    r = run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], DEBUG="false")
+    assert r.returncode == 0, r.stderr
+    assert "No changes detected" in r.stdout
 
 
 def test_debug_defaults_to_off():
