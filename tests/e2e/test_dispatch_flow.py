@@ -7,26 +7,13 @@ import pytest
 from django.core.management import call_command
 
 from apps.notifications.models import CustomerContactInfo, Dispatch, NotificationLog
+from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 from apps.notifications.tasks import send_notification_task
 from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 URL = "/api/v1/notifications/events/dispatch/"
-SEED_EXAMPLE = {
-    "event_type": "appointment_scheduled",
-    "service_type_id": "mantenimiento-preventivo",
-    "phase_id": "phase-schedule",
-    "customer_id": "customer-001",
-    "target": "clients",
-    "context": {
-        "nombre": "Carlos Mendoza",
-        "placa": "ABC123",
-        "vehiculo": "Haval H6 2024",
-        "fecha": "20 de Enero, 2026",
-        "hora": "14:30",
-    },
-}
 
 
 @pytest.fixture

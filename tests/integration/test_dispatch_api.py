@@ -12,24 +12,11 @@ from apps.notifications.models import (
     OrchestrationConfig,
     PhaseChannelConfig,
 )
+from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/notifications/events/dispatch/"
-SEED_EXAMPLE = {
-    "event_type": "appointment_scheduled",
-    "service_type_id": "mantenimiento-preventivo",
-    "phase_id": "phase-schedule",
-    "customer_id": "customer-001",
-    "target": "clients",
-    "context": {
-        "nombre": "Carlos Mendoza",
-        "placa": "ABC123",
-        "vehiculo": "Haval H6 2024",
-        "fecha": "20 de Enero, 2026",
-        "hora": "14:30",
-    },
-}
 
 
 @pytest.fixture

@@ -226,3 +226,9 @@ def test_relay_is_safe_to_run_twice_at_once(reminder, fake_senders, client_api):
     [t.join() for t in threads]
     assert sum(results) == 3
     assert len(fake_senders["whatsapp"].sent) == 3
+
+
+def test_a_notice_window_longer_than_a_year_is_honoured(reminder, fake_senders):
+    MaintenanceReminder.objects.filter(pk=reminder.pk).update(due_date=date(2028, 1, 10), notify_days_before=400)
+    assert run_on(date(2026, 12, 5)) == 0  # 401 days before
+    assert run_on(date(2026, 12, 6)) == 1  # 400 days before: enters the window

@@ -115,7 +115,7 @@ def dispatch_accepted_body(dispatch) -> dict:
     first = dispatch.notifications.order_by("created_at").first()
     body = {
         "dispatch_id": str(dispatch.id),
-        "status": dispatch.status if dispatch.status == DispatchStatus.QUEUED else DispatchStatus.QUEUED,
+        "status": DispatchStatus.QUEUED,  # the answer to an acceptance, whatever the worker did since
         "event_type": dispatch.event_type,
         "channel_plan": list(dispatch.channel_plan),
         "notifications": [{"id": str(first.id), "channel": first.channel, "status": first.status}] if first else [],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -148,7 +149,7 @@ def notification_send(
             countdown,
         )
         return SendOutcome(RETRY, countdown=countdown)
-    return _mark_failed_and_fall_back(row, kind, error.message)
+    return notification_fail_and_fall_back(row, kind, error.message)
 
 
 def _attempt_finish(attempt, clock, *, succeeded, kind="", message=""):
@@ -178,7 +179,7 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
     return SendOutcome(SENT)
 
 
-def _mark_failed_and_fall_back(row: NotificationLog, kind: str, message: str) -> SendOutcome:
+def notification_fail_and_fall_back(row: NotificationLog, kind: str, message: str) -> SendOutcome:
     from apps.notifications.services.dispatch import notification_log_create
 
     now = timezone.now()
@@ -206,10 +207,15 @@ def _mark_failed_and_fall_back(row: NotificationLog, kind: str, message: str) ->
     return SendOutcome(FAILED, fallback_id=str(fallback.id))
 
 
+def channels_tried_this_round(dispatch: Dispatch) -> set[str]:
+    """A channel belongs to the current round once it has more rows than rounds before it
+    (retry_failed_notifications gives a failed dispatch new rounds over its whole plan)."""
+    counts = Counter(dispatch.notifications.values_list("channel", flat=True))
+    return {channel for channel, n in counts.items() if n > dispatch.retry_rounds}
+
+
 def _next_channel(dispatch: Dispatch, failed_channel: str) -> str | None:
     """The next channel of the plan not yet tried in this round of the dispatch."""
-    from apps.notifications.services.maintenance import channels_tried_this_round
-
     tried = channels_tried_this_round(dispatch)
     plan = list(dispatch.channel_plan)
     start = plan.index(failed_channel) + 1 if failed_channel in plan else 0

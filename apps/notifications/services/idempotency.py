@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,6 +94,45 @@ def idempotency_complete(*, record: IdempotencyRecord, status: int, body: dict, 
 def idempotency_release(*, record: IdempotencyRecord) -> None:
     """Forget a key whose request was malformed or crashed, so the client may retry it."""
     IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def idempotent_accept(*, client: str, key: str | None, payload, accept: Callable[[], tuple[dict, object]]) -> Outcome:
+    """Run `accept` (→ 202 body, dispatch id) in a transaction, at most once per `Idempotency-Key`.
+
+    The 202 (or a 422) is stored in the dispatch's own transaction, so a replay never misses an
+    accepted dispatch; a malformed request (400) or a crash releases the key for a corrected retry.
+    """
+    from apps.core.exception_handler import application_error_response
+
+    if key is None:
+        with transaction.atomic():
+            body, _ = accept()
+        return Outcome(202, body)
+    key = idempotency_key_validate(key)
+    record, replay = idempotency_begin(client=client, key=key, fingerprint=body_fingerprint(payload))
+    if replay is not None:
+        return Outcome(replay.status, replay.body, replayed=True)
+    try:
+        with transaction.atomic():
+            body, dispatch_id = accept()
+            idempotency_complete(record=record, status=202, body=body, dispatch_id=dispatch_id)
+    except ApplicationError as exc:
+        if exc.status_code == 422:
+            idempotency_complete(record=record, status=422, body=application_error_response(exc).data)
+        else:
+            idempotency_release(record=record)
+        raise
+    except Exception:
+        idempotency_release(record=record)
+        raise
+    return Outcome(202, body)
 
 
 def idempotency_purge_expired() -> int:

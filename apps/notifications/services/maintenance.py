@@ -4,12 +4,11 @@ with a conditional UPDATE (or SKIP LOCKED) before anything is sent."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -101,7 +100,9 @@ def reminders_notify_due(*, today: date | None = None) -> int:
         status__in=[ReminderStatus.PENDING, ReminderStatus.NOTIFIED], due_date__isnull=False
     ).select_related("vehicle", "customer")
     sent = 0
-    for reminder in open_reminders.filter(notified_count=0, due_date__lte=today + timedelta(days=366)):
+    # The widest notice window bounds the first-notice query; the exact window is checked per row.
+    widest = open_reminders.aggregate(days=Max("notify_days_before"))["days"] or 0
+    for reminder in open_reminders.filter(notified_count=0, due_date__lte=today + timedelta(days=widest)):
         if reminder.due_date - timedelta(days=reminder.notify_days_before) <= today:
             sent += _reminder_claim_and_send(reminder, expected_count=0)
     for reminder in open_reminders.filter(notified_count=1, due_date__lte=today):
@@ -120,7 +121,7 @@ def notifications_requeue_stuck(*, now=None) -> int:
     A WhatsApp row stuck in `sending` may have reached the customer (SPEC §8.7): it is closed as an
     unknown outcome and falls back instead of being sent again.
     """
-    from apps.notifications.services.delivery import _mark_failed_and_fall_back, notification_enqueue
+    from apps.notifications.services.delivery import notification_enqueue, notification_fail_and_fall_back
 
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
@@ -136,7 +137,7 @@ def notifications_requeue_stuck(*, now=None) -> int:
         )
         for row in rows:
             if row.status == NotificationStatus.SENDING and row.channel == Channel.WHATSAPP:
-                _mark_failed_and_fall_back(
+                notification_fail_and_fall_back(
                     row, ErrorKind.UNKNOWN_OUTCOME, "El worker se detuvo durante el envío; no se reenvía por WhatsApp."
                 )
                 continue
@@ -172,12 +173,6 @@ def dispatches_retry_transient_failures(*, now=None) -> int:
             notification_enqueue_on_commit(row.id)
             retried += 1
     return retried
-
-
-def channels_tried_this_round(dispatch: Dispatch) -> set[str]:
-    """A channel belongs to the current round once it has more rows than rounds before it."""
-    counts = Counter(dispatch.notifications.values_list("channel", flat=True))
-    return {channel for channel, n in counts.items() if n > dispatch.retry_rounds}
 
 
 # --- purge_old_notification_logs ---------------------------------------------------------------

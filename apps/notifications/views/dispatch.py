@@ -1,6 +1,5 @@
 import logging
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -10,10 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_api_key.models import APIKey
 
-from apps.core.exception_handler import application_error_response
-from apps.core.exceptions import ApplicationError
 from apps.core.openapi import ApplicationErrorResponseSerializer
 from apps.notifications.models import Dispatch
+from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 from apps.notifications.serializers.dispatch import (
     DispatchAcceptedSerializer,
     DispatchDetailSerializer,
@@ -25,20 +23,6 @@ from apps.notifications.services.dispatch import dispatch_accept
 
 logger = logging.getLogger(__name__)
 
-SEED_EXAMPLE = {
-    "event_type": "appointment_scheduled",
-    "service_type_id": "mantenimiento-preventivo",
-    "phase_id": "phase-schedule",
-    "customer_id": "customer-001",
-    "target": "clients",
-    "context": {
-        "nombre": "Carlos Mendoza",
-        "placa": "ABC123",
-        "vehiculo": "Haval H6 2024",
-        "fecha": "20 de Enero, 2026",
-        "hora": "14:30",
-    },
-}
 ACCEPTED_EXAMPLE = {
     "dispatch_id": "6f1c2f0e-8d1a-4f7e-9a57-0b8f0f3f2a11",
     "status": "queued",
@@ -93,41 +77,26 @@ class DispatchView(APIView):
         ],
     )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key")
-        record = None
-        if key is not None:
-            key = idempotency.idempotency_key_validate(key)
-            record, replay = idempotency.idempotency_begin(
-                client=_client_id(request), key=key, fingerprint=idempotency.body_fingerprint(request.data)
-            )
-            if replay is not None:
-                return Response(replay.body, status=replay.status, headers={"Idempotent-Replayed": "true"})
-        try:
+        def accept():
             serializer = DispatchInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            with transaction.atomic():
-                dispatch = dispatch_accept(data=serializer.to_input())
-                body = dispatch_accepted_body(dispatch)
-                if record is not None:
-                    # Stored in the dispatch's transaction: a replay can never miss an accepted dispatch.
-                    idempotency.idempotency_complete(record=record, status=202, body=body, dispatch_id=dispatch.id)
-        except ApplicationError as exc:
-            response = application_error_response(exc)
-            if record is not None:
-                if exc.status_code == 422:
-                    idempotency.idempotency_complete(record=record, status=422, body=response.data)
-                else:
-                    idempotency.idempotency_release(record=record)
-            return response
-        except Exception:
-            if record is not None:
-                idempotency.idempotency_release(record=record)
-            raise
-        logger.info("dispatch %s accepted: plan=%s", dispatch.id, ",".join(dispatch.channel_plan))
+            dispatch = dispatch_accept(data=serializer.to_input())
+            return dispatch_accepted_body(dispatch), dispatch.id
+
+        outcome = idempotency.idempotent_accept(
+            client=_client_id(request),
+            key=request.headers.get("Idempotency-Key"),
+            payload=request.data,
+            accept=accept,
+        )
+        if outcome.replayed:
+            return Response(outcome.body, status=outcome.status, headers={"Idempotent-Replayed": "true"})
+        body = outcome.body
+        logger.info("dispatch %s accepted: plan=%s", body["dispatch_id"], ",".join(body["channel_plan"]))
         return Response(
             body,
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/notifications/dispatches/{dispatch.id}/"},
+            headers={"Location": f"/api/v1/notifications/dispatches/{body['dispatch_id']}/"},
         )
 
 
