@@ -51,8 +51,9 @@ app.conf.update(
 app.autodiscover_tasks()
 
 
-@signals.worker_init.connect
-@signals.beat_init.connect
+# import_modules is sent when a worker or beat loads the task modules, before anything touches the
+# database or the broker. beat_init comes too late: the scheduler (and its tables) is built first.
+@signals.import_modules.connect
 def _refuse_half_configured_start(**kwargs):
     from django.core.exceptions import ImproperlyConfigured
 
