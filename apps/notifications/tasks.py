@@ -15,10 +15,12 @@ def send_notification_task(self, notification_id: str) -> str:
 
 
 @shared_task(name="notifications.relay_pending_notifications")
-def relay_pending_notifications() -> int:
+def relay_pending_notifications() -> dict:
+    """The outbox sweep: notifications and sync batches accepted while the broker was down (or lost by it)."""
     from apps.notifications.services.outbox import notification_relay_pending
+    from apps.synchronization.services import sync_batches_relay_pending
 
-    return notification_relay_pending()
+    return {"notifications": notification_relay_pending(), "sync_batches": sync_batches_relay_pending()}
 
 
 @shared_task(name="notifications.check_maintenance_reminders")
@@ -39,7 +41,9 @@ def retry_failed_notifications() -> dict:
 
 
 @shared_task(name="notifications.purge_old_notification_logs")
-def purge_old_notification_logs() -> int:
+def purge_old_notification_logs() -> dict:
+    """Notification logs and finished sync batches (their payload is personal data) past LOG_RETENTION_DAYS."""
     from apps.notifications.services.maintenance import notification_logs_purge
+    from apps.synchronization.services import sync_batches_purge
 
-    return notification_logs_purge()
+    return {"notification_logs": notification_logs_purge(), "sync_batches": sync_batches_purge()}

@@ -31,7 +31,8 @@ class SyncBatch(BaseModel):
         ordering = ["-created_at"]
         verbose_name = "lote de sincronización"
         verbose_name_plural = "lotes de sincronización"
-        # A future sweep looks for batches still pending (broker down when they were accepted).
+        # The outbox sweep (relay_pending_notifications) looks for batches still pending (broker down when
+        # they were accepted) and the daily purge for finished ones past LOG_RETENTION_DAYS.
         indexes = [models.Index(fields=["status", "created_at"], name="syncbatch_status_created_idx")]
 
     def __str__(self):

@@ -10,6 +10,10 @@ but one that grows linearly. `bulk_update` builds a CASE with a branch per row f
 customers took 1.6–2.5 s that way against ~0.1 s with the upsert (PostgreSQL 16 and SQLite 3.40).
 New rows use a plain `bulk_create`: a row inserted meanwhile by a concurrent sync makes it fail (unique
 violation) and the task runs the batch again, so the stale check is never bypassed.
+
+An accepted batch is never lost: `sync_batches_relay_pending` (run by the outbox sweep every minute) enqueues
+batches the broker never got and batches whose message it lost, and `sync_batches_purge` (run by the daily purge)
+deletes finished batches, whose payload is a copy of personal data, after LOG_RETENTION_DAYS.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery.result import AsyncResult
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -212,13 +218,13 @@ def sync_batch_accept(*, kind: str, items: list[dict]) -> SyncBatch:
 
 
 def sync_batch_enqueue(batch: SyncBatch) -> bool:
-    """Hand a batch to the broker; if the broker is down it stays pending (and is logged)."""
+    """Hand a batch to the broker; if the broker is down it keeps its status (and is logged) for the relay sweep."""
     from apps.synchronization.tasks import SYNC_TASKS
 
     try:
         SYNC_TASKS[batch.kind].apply_async(args=[str(batch.id)], task_id=str(batch.task_id), retry=False)
     except Exception:  # the broker is down or unreachable: the batch is safe in the database
-        logger.warning("broker unavailable; sync batch %s (%s) stays pending", batch.id, batch.kind)
+        logger.warning("broker unavailable; sync batch %s (%s) stays %s", batch.id, batch.kind, batch.status)
         return False
     # In eager mode the task has already run and the batch is done: only a pending batch becomes queued.
     SyncBatch.objects.filter(id=batch.id, status=SyncBatch.Status.PENDING).update(
@@ -251,6 +257,80 @@ def sync_batch_fail(*, batch_id: str, error: str) -> None:
         processed_at=timezone.now(),
         updated_at=timezone.now(),
     )
+
+
+# --- sweeps (Beat: relay_pending_notifications, purge_old_notification_logs) --------------------------
+
+# A batch younger than this is still being enqueued by its own request's on_commit hook.
+RELAY_GRACE = timedelta(seconds=5)
+RELAY_BATCH = 200
+PURGE_BATCH = 500
+
+
+def sync_batches_relay_pending(*, now: datetime | None = None, batch: int = RELAY_BATCH) -> int:
+    """Enqueue batches the broker never got or lost; returns how many reached the broker.
+
+    Why: the webhook answers 202 once the batch is stored, even with the broker down (SPEC §7, §8.4), so a
+    batch left `pending` (publish failed) or `queued` without a message (Redis restarted without persistence)
+    would otherwise never be applied. `pending` batches older than RELAY_GRACE and `queued` batches untouched
+    for NOTIFICATION_STUCK_AFTER_SECONDS are sent again under their own task id; a duplicate message is harmless
+    because `sync_batch_process` returns the stored result of a done batch. `done` and `failed` are final.
+
+    Safe twice at once (PostgreSQL): the rows are locked with SKIP LOCKED for the whole loop, and each one
+    leaves the candidate set before the lock is released (`pending` becomes `queued`; a re-sent `queued` batch
+    gets a fresh `updated_at`, which also restarts its lease). A batch its task is applying right now is locked
+    by that task and skipped. The first publish that fails stops the sweep: the broker is down, the next sweep
+    (a minute later) tries again instead of waiting out a connect timeout per batch.
+    """
+    now = now or timezone.now()
+    pending_cutoff = now - RELAY_GRACE
+    lease = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    relayed = 0
+    with transaction.atomic():
+        # skip_locked: a concurrent sweep takes other rows instead of waiting for these. The payload (up to
+        # 1000 customers' data) is not needed to publish the task: only the columns the task message needs.
+        batches = list(
+            SyncBatch.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=SyncBatch.Status.PENDING, created_at__lte=pending_cutoff)
+                | Q(status=SyncBatch.Status.QUEUED, updated_at__lt=lease)
+            )
+            .only("id", "kind", "status", "task_id", "created_at")
+            .order_by("created_at")[:batch]
+        )
+        for sync_batch in batches:
+            if not sync_batch_enqueue(sync_batch):
+                break  # the broker is still down; the next sweep tries again
+            if sync_batch.status == SyncBatch.Status.QUEUED:
+                # Its lease starts again (in eager mode the batch is already done and stays so).
+                SyncBatch.objects.filter(id=sync_batch.id, status=SyncBatch.Status.QUEUED).update(updated_at=now)
+            relayed += 1
+    if batches:
+        logger.info("relay: %s of %s sync batches enqueued", relayed, len(batches))
+    return relayed
+
+
+def sync_batches_purge(*, now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
+    """Delete `done` and `failed` batches created more than LOG_RETENTION_DAYS ago; returns how many.
+
+    Why: a batch's payload is a copy of customers' personal data (names, phones, emails, possibly values
+    superseded since) that the projection no longer needs once applied; it is kept only for the status
+    endpoint's fallback and for audit, as long as the notification logs (the same retention knob). `pending`
+    and `queued` batches are never deleted, however old: nothing accepted is lost. Deleted in slices so one
+    statement never holds many large rows; safe twice at once (a row already deleted counts once).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.LOG_RETENTION_DAYS)
+    finished = SyncBatch.objects.filter(
+        status__in=[SyncBatch.Status.DONE, SyncBatch.Status.FAILED], created_at__lt=cutoff
+    )
+    deleted = 0
+    while ids := list(finished.order_by().values_list("id", flat=True)[:batch]):
+        count, _ = finished.filter(id__in=ids).delete()
+        deleted += count
+    if deleted:
+        logger.info("purge: %s sync batches older than %s days deleted", deleted, settings.LOG_RETENTION_DAYS)
+    return deleted
 
 
 # --- task status -----------------------------------------------------------------------------------

@@ -117,8 +117,9 @@ def _sync_schema(*, noun: str, batch_key: str, single, batch, examples: list[Ope
             "Aceptado el lote, responde 202 con el `task_id` y la cola `sync` hace el upsert en bloque. "
             "Los campos que un elemento no envía conservan su valor guardado. Si el elemento trae `updated_at` y es "
             "anterior al que ya está guardado, se ignora (se cuenta en `skipped_stale`). "
-            f"{extra} Si el broker no responde, el lote queda guardado como pendiente y la respuesta sigue siendo "
-            "202. Autenticación: cabecera `X-Internal-Secret`."
+            f"{extra} Si el broker no responde, el lote queda guardado como pendiente, la respuesta sigue siendo "
+            "202 y el barrido `relay_pending_notifications` (cada minuto) lo encola cuando el broker vuelve. "
+            "Autenticación: cabecera `X-Internal-Secret`."
         ),
         request=PolymorphicProxySerializer(
             component_name=f"{batch_key.capitalize().rstrip('s')}Sync",
