@@ -28,6 +28,10 @@ class TallerForm(forms.ModelForm):
 
 
 class TallerChannelConfigForm(forms.ModelForm):
+    """Quiet hours are wall-clock times in the taller's timezone, from the start (inclusive) to the end (exclusive);
+    a start after the end crosses midnight (21:00–07:00). A message due in them waits until they end
+    (apps/notifications/services/quiet_hours.py)."""
+
     class Meta:
         model = TallerChannelConfig
         fields = (
@@ -67,6 +71,10 @@ class TallerChannelConfigForm(forms.ModelForm):
         start, end = cleaned.get("quiet_hours_start"), cleaned.get("quiet_hours_end")
         if (start is None) != (end is None):
             raise forms.ValidationError("Indique el inicio y el fin de las horas de silencio, o ninguno.")
+        if start is not None and start == end:
+            raise forms.ValidationError(
+                "El inicio y el fin de las horas de silencio no pueden ser iguales; déjelos vacíos para no tenerlas."
+            )
         return cleaned
 
 

@@ -144,12 +144,19 @@ class NotificationDetailSerializer(serializers.ModelSerializer):
             "recipient",
             "provider_message_id",
             "fallback_from",
+            "next_attempt_at",
             "queued_at",
             "sent_at",
             "delivered_at",
             "read_at",
             "failed_at",
         ]
+        extra_kwargs = {
+            "next_attempt_at": {
+                "help_text": "Cuándo se intentará de nuevo: tras un error transitorio, o al terminar las horas de "
+                "silencio del canal en el taller (la notificación espera como pending)."
+            }
+        }
 
     def get_error(self, obj) -> str | None:
         return obj.error_message or None

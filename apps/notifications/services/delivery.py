@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
@@ -25,16 +25,19 @@ from apps.core.logging import mask_recipient
 from apps.core.ports import ChannelSender, OutboundMessage
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import Dispatch, NotificationAttempt, NotificationLog, PushSubscription
+from apps.notifications.services.quiet_hours import notification_quiet_hours_end
 
 logger = logging.getLogger(__name__)
 
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
+# Quiet hours: the row waits as pending until next_attempt_at; the relay sweep enqueues it then.
+DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)
 class SendOutcome:
-    result: str  # SENT | RETRY | FAILED | SKIPPED
-    countdown: float = 0.0
+    result: str  # SENT | RETRY | FAILED | SKIPPED | DEFERRED
+    countdown: float = 0.0  # RETRY: seconds to the retry; DEFERRED: seconds to the end of the quiet hours
     fallback_id: str | None = None
 
 
@@ -54,9 +57,11 @@ def notification_enqueue(notification_id) -> bool:
     except Exception:  # the broker is down or unreachable: the row is safe in the database
         logger.warning("broker unavailable; notification %s waits for the relay sweep", notification_id)
         return False
-    NotificationLog.objects.filter(id=notification_id, status=NotificationStatus.PENDING).update(
-        status=NotificationStatus.QUEUED, queued_at=timezone.now()
-    )
+    now = timezone.now()
+    # A row deferred by quiet hours (maybe by this very task, run eagerly or by a fast worker) stays pending.
+    NotificationLog.objects.filter(id=notification_id, status=NotificationStatus.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ).update(status=NotificationStatus.QUEUED, queued_at=now)
     return True
 
 
@@ -71,6 +76,27 @@ def notification_claim(notification_id) -> bool:
         id=notification_id, status__in=[NotificationStatus.PENDING, NotificationStatus.QUEUED]
     ).update(status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
     return claimed == 1
+
+
+def notification_defer_if_quiet(notification_id) -> SendOutcome | None:
+    """Before the claim (no attempt counted, nothing sent): a row whose channel is in the quiet hours of its
+    taller goes back to pending with next_attempt_at = the end of the quiet period; None when it may be sent."""
+    waiting = [NotificationStatus.PENDING, NotificationStatus.QUEUED]
+    row = NotificationLog.objects.only("id", "channel", "dispatch_id").filter(id=notification_id, status__in=waiting)
+    row = row.first()
+    if row is None:
+        return None  # claimed or finished: the claim says so
+    now = timezone.now()
+    until = notification_quiet_hours_end(notification=row, now=now)
+    if until is None:
+        return None
+    deferred = NotificationLog.objects.filter(id=notification_id, status__in=waiting).update(
+        status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
+    )
+    if not deferred:
+        return SendOutcome(SKIPPED)
+    logger.info("notification %s on %s deferred by quiet hours until %s", row.id, row.channel, until.isoformat())
+    return SendOutcome(DEFERRED, countdown=(until - now).total_seconds())
 
 
 def _outbound(row: NotificationLog) -> OutboundMessage:
@@ -99,6 +125,9 @@ def notification_send(
     get_sender: Callable[[str], ChannelSender] = default_get_sender,
     task_id: str = "",
 ) -> SendOutcome:
+    deferred = notification_defer_if_quiet(notification_id)
+    if deferred is not None:
+        return deferred
     if not notification_claim(notification_id):
         logger.info("notification %s already claimed or finished; skipping", notification_id)
         return SendOutcome(SKIPPED)

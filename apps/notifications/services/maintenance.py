@@ -133,6 +133,7 @@ def notifications_requeue_stuck(*, now=None) -> int:
                 status__in=[NotificationStatus.PENDING, NotificationStatus.QUEUED, NotificationStatus.SENDING],
                 updated_at__lt=lease,
             )
+            # A retry's countdown or a quiet-hours deferral (next_attempt_at) still running is not stuck.
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lease))[:500]
         )
         for row in rows:

@@ -1,4 +1,5 @@
-"""The outbox sweep: rows accepted while the broker was unreachable are handed to it later."""
+"""The outbox sweep: rows accepted while the broker was unreachable are handed to it later, and rows deferred
+by the quiet hours of their channel (pending with a future `next_attempt_at`) once that time has passed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.constants import NotificationStatus
@@ -19,16 +21,18 @@ RELAY_BATCH = 500
 
 
 def notification_relay_pending(*, grace: timedelta = RELAY_GRACE, batch: int = RELAY_BATCH) -> int:
-    """Enqueue PENDING rows; returns how many reached the broker. Safe to run twice at once."""
+    """Enqueue PENDING rows that are due; returns how many reached the broker. Safe to run twice at once."""
     from apps.notifications.services.delivery import notification_enqueue
 
-    cutoff = timezone.now() - grace
+    now = timezone.now()
+    cutoff = now - grace
     relayed = 0
     with transaction.atomic():
         # skip_locked: a concurrent sweep takes other rows instead of waiting for these.
         ids = list(
             NotificationLog.objects.select_for_update(skip_locked=True)
             .filter(status=NotificationStatus.PENDING, created_at__lte=cutoff)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))  # not in quiet hours
             .order_by("created_at")
             .values_list("id", flat=True)[:batch]
         )

@@ -106,7 +106,9 @@ class DispatchDetailView(APIView):
         summary="Estado de un despacho y de cada intento",
         description=(
             "El despacho (`queued`, `in_progress`, `sent`, `delivered`, `read`, `failed`) con cada canal intentado, "
-            "en orden: estado, intentos, error, destinatario enmascarado, id del proveedor y marcas de tiempo."
+            "en orden: estado, intentos, error, destinatario enmascarado, id del proveedor y marcas de tiempo. Una "
+            "notificación que cae en las horas de silencio de su canal en el taller espera como `pending` (sin "
+            "contar un intento) y sale sola en `next_attempt_at`, al terminar esas horas."
         ),
         responses=DispatchDetailSerializer,
     )
