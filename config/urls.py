@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/notifications/", include("apps.notifications.urls")),
     path("api/internal/v1/", include("apps.synchronization.urls")),
     path("api/v1/analytics/", include("apps.analytics.urls")),
+    path("api/webhooks/", include("apps.notifications.views.receipts")),
 ]
 
 # API clients get JSON in the documented error shape, never an HTML page.

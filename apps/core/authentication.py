@@ -58,3 +58,27 @@ class InternalSecretAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return INTERNAL_SECRET_HEADER
+
+
+WEBHOOK_TOKEN_HEADER = "X-Webhook-Token"
+
+
+class EvolutionWebhookAuthentication(authentication.BaseAuthentication):
+    """Evolution API signs nothing (research/evolution_api.md §5): its webhook carries our secret, as
+    `?token=` in the URL it was given (v1, global webhooks) or as a static `X-Webhook-Token` header (v2.1.1+)."""
+
+    def authenticate(self, request):
+        expected = settings.EVOLUTION_WEBHOOK_TOKEN
+        if not expected:
+            raise exceptions.NotFound(
+                "Los acuses de WhatsApp están desactivados: el servidor no tiene EVOLUTION_WEBHOOK_TOKEN."
+            )
+        provided = request.headers.get(WEBHOOK_TOKEN_HEADER) or request.query_params.get("token")
+        if not provided:
+            return None
+        if not hmac.compare_digest(provided.encode(), expected.encode()):
+            raise exceptions.AuthenticationFailed("Token del webhook inválido.")
+        return (AnonymousUser(), "evolution-webhook")
+
+    def authenticate_header(self, request):
+        return WEBHOOK_TOKEN_HEADER

@@ -56,3 +56,16 @@ class InternalSecretScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "X-Internal-Secret"}
+
+
+class EvolutionWebhookScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.core.authentication.EvolutionWebhookAuthentication"
+    name = "EvolutionWebhookToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Webhook-Token",
+            "description": "El valor de EVOLUTION_WEBHOOK_TOKEN; también se acepta como parámetro `?token=`.",
+        }

@@ -19,3 +19,10 @@ class IsInternalService(BasePermission):
 
     def has_permission(self, request, view):
         return request.auth == "internal"
+
+
+class IsEvolutionWebhook(BasePermission):
+    message = "Se requiere el token del webhook (cabecera X-Webhook-Token o parámetro ?token=)."
+
+    def has_permission(self, request, view):
+        return request.auth == "evolution-webhook"

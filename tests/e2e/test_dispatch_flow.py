@@ -101,3 +101,22 @@ def test_task_delivered_twice_sends_once(client_api, e2e, customer):
     wait_for(lambda: e2e.log.read_text().count("succeeded") >= 3, timeout=30, what="all three tasks to run")
     assert len(e2e.evolution.sent_texts()) == 1
     assert NotificationLog.objects.get(id=row_id).attempts == 1
+
+
+def test_whatsapp_receipts_reach_the_dispatch(client_api, e2e, customer, live_server, settings):
+    """Evolution reports delivery and reading through its webhook; the dispatch ends up `read`."""
+    settings.EVOLUTION_WEBHOOK_TOKEN = "e2e-webhook-token"
+    e2e.evolution.set_webhook(
+        f"{live_server.url}/api/webhooks/evolution/", headers={"X-Webhook-Token": "e2e-webhook-token"}
+    )
+    r = client_api.post(URL, SEED_EXAMPLE, format="json")
+    dispatch_id = r.json()["dispatch_id"]
+    wait_for(
+        lambda: Dispatch.objects.get(id=dispatch_id).status == "read", timeout=30, what="the read receipt to arrive"
+    )
+    assert [status for status, _ in e2e.evolution.webhook_calls] == [200, 200]
+    detail = client_api.get(f"/api/v1/notifications/dispatches/{dispatch_id}/").json()
+    [row] = detail["notifications"]
+    assert row["status"] == "read"
+    assert row["sent_at"] <= row["delivered_at"] <= row["read_at"]
+    assert row["provider_message_id"] == e2e.evolution.accepted[0]

@@ -10,10 +10,16 @@ Routes (instance = the one given at start):
     POST /message/sendText/{instance}        201 with the v2 (or v1) reply; 400 schema / `exists: false` / text
     GET  /instance/connectionState/{instance}
     POST /chat/whatsappNumbers/{instance}
+    POST /webhook/set/{instance}             201; v2.1+ nested `{"webhook": {...}}` body, v1 flat body. Then every
+                                             accepted sendText is followed, as on the real server and without
+                                             being awaited, by `messages.update` webhooks: DELIVERY_ACK, then READ
+                                             (research §5: envelope, v1 `id`+`datetime` / v2 `keyId`, static
+                                             `headers`, `byEvents` suffix). The 201 reply of /webhook/set is not
+                                             in the research: this fake echoes the stored settings.
 
 From a terminal (run from the repository root):
     python -m tests.fakes.evolution_server --port 8081 --apikey test-key --instance ambacar [--api-version v1]
-        [--unregistered 593990000000 ...]
+        [--unregistered 593990000000 ...] [--webhook-url URL --webhook-token TOKEN]
 prints one line per WhatsApp message received, and every error it answers. Point the service at it with
     EVOLUTION_API_URL=http://127.0.0.1:8081 EVOLUTION_API_KEY=test-key EVOLUTION_INSTANCE=ambacar
 Control endpoints (no key), e.g. `curl -X POST 'http://127.0.0.1:8081/__control__/down?seconds=60'`:
@@ -25,12 +31,14 @@ Control endpoints (no key), e.g. `curl -X POST 'http://127.0.0.1:8081/__control_
     POST /__control__/unregistered?number=593990000000   that number is "not on WhatsApp" (as is any number
                                               with a leading 0, which the real server keeps: research §6)
     POST /__control__/reset                   forget failures, delays, disconnect and the received requests
+    POST /__control__/receipts?read=false     receipts after each message: none, delivery only, or both (default)
     GET  /__control__/received                the requests received so far, as JSON
 
 From Python: `with EvolutionServer(apikey=..., instance=...) as evo:` then `evo.url`, `evo.received`
 (list of (path, headers, json), headers lower-cased), `evo.sent_texts()`, `evo.accepted` (key ids),
 `evo.client_ports` (client port of each request),
-`evo.fail_next(n, status=500)`, `evo.delay_next(seconds)`, `evo.down()` / `evo.up()`, `evo.disconnect()`.
+`evo.fail_next(n, status=500)`, `evo.delay_next(seconds)`, `evo.down()` / `evo.up()`, `evo.disconnect()`,
+`evo.set_webhook(url, headers=...)`, `evo.webhook_calls` ((status, body) of every webhook it posted).
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ import secrets
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import deque
 from http import HTTPStatus
@@ -129,6 +139,10 @@ class EvolutionServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
+        self.webhook: dict | None = None  # {"url", "headers", "by_events", "events"} once /webhook/set was called
+        self.receipts = ("DELIVERY_ACK", "READ")
+        self.receipt_delay = 0.2
+        self.webhook_calls: list[tuple[int, dict]] = []
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     @property
@@ -194,6 +208,7 @@ class EvolutionServer:
             self._received.clear()
             self.client_ports.clear()
             self.accepted.clear()
+            self.webhook_calls.clear()
             self._failures.clear()
             self._delays.clear()
         self.state = "open"
@@ -230,6 +245,7 @@ class EvolutionServer:
             ("POST", "message/sendText"): self._send_text,
             ("GET", "instance/connectionState"): self._connection_state,
             ("POST", "chat/whatsappNumbers"): self._whatsapp_numbers,
+            ("POST", "webhook/set"): self._webhook_set,
         }
         route = routes.get((method, "/".join(parts[:2]))) if len(parts) == 3 else None
         if route is None:
@@ -272,6 +288,7 @@ class EvolutionServer:
             key["id"] = "3EB0" + secrets.token_hex(8).upper()
         with self._lock:
             self.accepted.append(key["id"])
+        threading.Thread(target=self._emit_receipts, args=(key,), daemon=True).start()
         if self.version == "v1":
             return 201, {
                 "key": key,
@@ -289,6 +306,84 @@ class EvolutionServer:
             "instanceId": self.instance_id,
             "source": "unknown",
         }
+
+    # --- webhooks (research §5) -----------------------------------------------------------------------------
+    def set_webhook(self, url: str, *, headers: dict | None = None, by_events: bool = False, events=None) -> None:
+        events = ["MESSAGES_UPDATE"] if events is None else events
+        with self._lock:
+            self.webhook = {"url": url, "headers": dict(headers or {}), "by_events": by_events, "events": events}
+
+    def _webhook_set(self, body: dict) -> tuple[int, Any]:
+        if self.version == "v2":
+            if "webhook" not in body:
+                return self._error(400, [['instance requires property "webhook"']])
+            config = body["webhook"] if isinstance(body["webhook"], dict) else {}
+            by_events, headers = bool(config.get("byEvents")), config.get("headers") or {}
+        else:
+            config, by_events, headers = body, bool(body.get("webhook_by_events")), {}
+        if not isinstance(config.get("url"), str) or not isinstance(config.get("enabled"), bool):
+            return self._error(400, [['instance requires property "url"', 'instance requires property "enabled"']])
+        if config["enabled"] and "events" not in config:
+            return self._error(500, "Cannot read properties of undefined (reading 'length')")
+        if not config["enabled"]:
+            with self._lock:
+                self.webhook = None
+        else:
+            self.set_webhook(config["url"], headers=headers, by_events=by_events, events=list(config["events"]))
+        return 201, {"webhook": {"instanceName": self.instance, **config}}
+
+    def _emit_receipts(self, key: dict) -> None:
+        """What a phone does after a message arrives, reported like the real server reports it: not awaited,
+        one POST per status, after the 201 (so usually after the sender stored the id, but not always)."""
+        with self._lock:
+            hook, statuses = self.webhook, self.receipts
+        if not hook or (hook["events"] and "MESSAGES_UPDATE" not in hook["events"]):
+            return
+        for status in statuses:
+            if self._stopping.wait(self.receipt_delay):
+                return
+            if self.version == "v2":
+                data = {
+                    "messageId": "cm" + secrets.token_hex(11),
+                    "keyId": key["id"],
+                    "remoteJid": key["remoteJid"],
+                    "fromMe": True,
+                    "status": status,
+                    "instanceId": self.instance_id,
+                }
+            else:
+                data = {**key, "status": status, "datetime": int(time.time() * 1000), "owner": self.instance}
+            self._post_webhook(hook, "messages.update", data)
+
+    def _post_webhook(self, hook: dict, event: str, data: dict) -> None:
+        url = hook["url"] + ("/" + event.replace(".", "-") if hook["by_events"] else "")
+        envelope = {
+            "event": event,
+            "instance": self.instance,
+            "data": data,
+            "destination": hook["url"],
+            "date_time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.localtime()),  # local time, "Z" (§5)
+            "sender": "593987654321@s.whatsapp.net",
+            "server_url": self.url,
+        }
+        if self.version == "v2":
+            envelope["apikey"] = None
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(envelope).encode(),
+            headers={"Content-Type": "application/json", **hook["headers"]},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            status = 0
+        with self._lock:
+            self.webhook_calls.append((status, envelope))
+        self._say(f"webhook {event} {data['status']} → {status or 'sin respuesta'}")
 
     def _connection_state(self, body: dict) -> tuple[int, Any]:
         return 200, {"instance": {"instanceName": self.instance, "state": self.state}}
@@ -331,12 +426,19 @@ class EvolutionServer:
             "fail": lambda: self.fail_next(int(arg.get("n", 1)), int(arg.get("status", 500))),
             "delay": lambda: self.delay_next(float(arg.get("seconds", 120))),
             "unregistered": lambda: self.unregistered.add(_digits(arg.get("number", ""))),
+            "receipts": lambda: self._set_receipts(
+                delivered=arg.get("delivered", "true"), read=arg.get("read", "true")
+            ),
         }
         if action not in simple:
             return 404, {"error": f"desconocido: {path}"}, None
         simple[action]()
         self._say(f"control: {action} {arg or ''}".strip())
         return 200, {"ok": action}, None
+
+    def _set_receipts(self, *, delivered: str, read: str) -> None:
+        wanted = {"DELIVERY_ACK": delivered != "false", "READ": read != "false"}
+        self.receipts = tuple(status for status, on in wanted.items() if on)
 
     def _down_for(self, seconds: float) -> None:
         self.down()
@@ -411,6 +513,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instance", default="ambacar")
     parser.add_argument("--api-version", choices=["v2", "v1"], default="v2")
     parser.add_argument("--unregistered", nargs="*", default=[], help="números que «no tienen WhatsApp»")
+    parser.add_argument("--webhook-url", help="URL a la que enviar los acuses (messages.update), p. ej. "
+                        "http://127.0.0.1:8000/api/webhooks/evolution/")  # fmt: skip
+    parser.add_argument("--webhook-token", default="", help="valor de la cabecera X-Webhook-Token")
     args = parser.parse_args(argv)
     server = EvolutionServer(
         apikey=args.apikey,
@@ -421,6 +526,10 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         echo=True,
     ).start()
+    if args.webhook_url:
+        headers = {"X-Webhook-Token": args.webhook_token} if args.webhook_token else {}
+        server.set_webhook(args.webhook_url, headers=headers)
+        print(f"  Acuses (DELIVERY_ACK, READ) enviados a {args.webhook_url}")
     print(f"Evolution API falsa ({args.api_version}) escuchando en {server.url}", flush=True)
     print(f"  EVOLUTION_API_URL={server.url} EVOLUTION_API_KEY={args.apikey} EVOLUTION_INSTANCE={args.instance}")
     print(f"  Apagar WhatsApp 60 s: curl -X POST '{server.url}/__control__/down?seconds=60'")

@@ -16,6 +16,7 @@ from apps.core.logging import mask_recipient
 from apps.notifications.models import (
     CustomerChannelPreference,
     CustomerContactInfo,
+    DeliveryReceipt,
     Dispatch,
     IdempotencyRecord,
     MaintenanceReminder,
@@ -127,6 +128,13 @@ def data(db):
     )
     NotificationAttempt.objects.create(
         notification=log, number=1, started_at=timezone.now(), duration_ms=120, succeeded=True
+    )
+    DeliveryReceipt.objects.create(
+        channel=Channel.WHATSAPP,
+        provider_message_id=log.provider_message_id,
+        status=NotificationStatus.DELIVERED,
+        occurred_at=timezone.now(),
+        notification=log,
     )
     IdempotencyRecord.objects.create(
         client="tests", key="key-123", fingerprint="f" * 64, response_status=202, dispatch=dispatch

@@ -1,4 +1,4 @@
-"""Admin of what the system records: dispatches, notification logs, attempts, idempotency keys.
+"""Admin of what the system records: dispatches, notification logs, attempts, receipts, idempotency keys.
 
 All of it is read-only. Recipients are masked in lists; the detail page of a log shows the full
 recipient to superusers only.
@@ -13,7 +13,13 @@ from django.utils.html import format_html
 
 from apps.core.constants import Channel
 from apps.core.logging import mask_recipient
-from apps.notifications.models import Dispatch, IdempotencyRecord, NotificationAttempt, NotificationLog
+from apps.notifications.models import (
+    DeliveryReceipt,
+    Dispatch,
+    IdempotencyRecord,
+    NotificationAttempt,
+    NotificationLog,
+)
 
 from .base import ReadOnlyAdminMixin, ReadOnlyInlineMixin, json_display
 
@@ -161,6 +167,13 @@ class NotificationAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
     ordering = ("number",)
 
 
+class DeliveryReceiptInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = DeliveryReceipt
+    fields = ("status", "occurred_at", "received_at")
+    readonly_fields = fields
+    ordering = ("occurred_at",)
+
+
 @admin.register(NotificationLog)
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -178,7 +191,7 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("customer__customer_id", "provider_message_id")
     date_hierarchy = "created_at"
     list_select_related = ("customer",)
-    inlines = [NotificationAttemptInline]
+    inlines = [NotificationAttemptInline, DeliveryReceiptInline]
     actions = ["resend"]
 
     @admin.action(description="Reenviar por el mismo canal (nuevo registro, mismo flujo)")
@@ -283,6 +296,22 @@ class NotificationAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 },
             ),
         )
+
+
+@admin.register(DeliveryReceipt)
+class DeliveryReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Unmatched receipts (no notification) are messages we did not send; they are purged after a week."""
+
+    list_display = ("received_at", "channel", "status", "provider_message_id", "occurred_at", "notification")
+    list_filter = ("channel", "status", ("notification", admin.EmptyFieldListFilter), "received_at")
+    search_fields = ("=provider_message_id", "=notification__id")
+    date_hierarchy = "received_at"
+    list_select_related = ("notification",)
+    actions = []
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ("channel", "provider_message_id", "status", "occurred_at", "received_at", "notification")
+        return ((None, {"fields": fields}),)
 
 
 @admin.register(IdempotencyRecord)

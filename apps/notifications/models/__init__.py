@@ -2,12 +2,14 @@ from .catalog import OrchestrationConfig, PhaseChannelConfig, ServicePhase, Serv
 from .channels import PushSubscription, Taller, TallerChannelConfig
 from .customers import CustomerChannelPreference, CustomerContactInfo
 from .logs import Dispatch, IdempotencyRecord, NotificationAttempt, NotificationLog
+from .receipts import DeliveryReceipt
 from .templates import NotificationTemplate
 from .vehicles import MaintenanceReminder, Vehicle
 
 __all__ = [
     "CustomerChannelPreference",
     "CustomerContactInfo",
+    "DeliveryReceipt",
     "Dispatch",
     "IdempotencyRecord",
     "MaintenanceReminder",

@@ -38,15 +38,18 @@ PERIODIC_TASKS: tuple[PeriodicTaskSeed, ...] = (
     PeriodicTaskSeed(
         name="relay_pending_notifications",
         task="notifications.relay_pending_notifications",
-        description="Cada minuto: entrega a la cola las notificaciones guardadas que aún no se encolaron.",
+        description=(
+            "Cada minuto: entrega a la cola las notificaciones y los lotes de sincronización guardados que aún no "
+            "se encolaron (o cuyo mensaje perdió el broker)."
+        ),
         every_minutes=1,
     ),
     PeriodicTaskSeed(
         name="purge_old_notification_logs",
         task="notifications.purge_old_notification_logs",
         description=(
-            "Todos los días a las 03:30 (hora de Ecuador): elimina los registros de notificaciones más antiguos "
-            "que LOG_RETENTION_DAYS."
+            "Todos los días a las 03:30 (hora de Ecuador): elimina los registros de notificaciones y los lotes de "
+            "sincronización terminados más antiguos que LOG_RETENTION_DAYS, y los acuses que no eran nuestros."
         ),
         daily_hour=3,
         daily_minute=30,

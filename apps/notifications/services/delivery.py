@@ -26,6 +26,7 @@ from apps.core.ports import ChannelSender, OutboundMessage
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import Dispatch, NotificationAttempt, NotificationLog, PushSubscription
 from apps.notifications.services.quiet_hours import notification_quiet_hours_end
+from apps.notifications.services.receipts import notification_apply_receipts
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +206,9 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
                 id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
             ).update(status=DispatchStatus.SENT, completed_at=now, updated_at=now)
     logger.info("notification %s sent by %s to %s", row.id, row.channel, mask_recipient(row.recipient))
+    if provider_message_id:
+        # A receipt can beat us here (the provider confirms before we stored its id): apply it now.
+        notification_apply_receipts(channel=row.channel, provider_message_id=provider_message_id[:200])
     return SendOutcome(SENT)
 
 

@@ -30,6 +30,7 @@ from apps.notifications.models import (
     ServicePhase,
     ServiceType,
 )
+from apps.notifications.services.receipts import receipts_purge_unmatched
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ def dispatches_retry_transient_failures(*, now=None) -> int:
 
 
 def notification_logs_purge(*, now=None, batch: int = 5000) -> int:
-    """Delete log rows (and their attempts) older than LOG_RETENTION_DAYS, then empty dispatches."""
+    """Delete log rows (their attempts and receipts) older than LOG_RETENTION_DAYS, then empty dispatches,
+    expired idempotency keys and receipts of messages that were never ours."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.LOG_RETENTION_DAYS)
     deleted = 0
@@ -193,4 +195,5 @@ def notification_logs_purge(*, now=None, batch: int = 5000) -> int:
         deleted += len(ids)
     Dispatch.objects.filter(created_at__lt=cutoff, notifications__isnull=True).delete()
     IdempotencyRecord.objects.filter(created_at__lt=now - timedelta(hours=24)).delete()
+    receipts_purge_unmatched(now=now)  # matched receipts went with their rows (CASCADE)
     return deleted
