@@ -3,22 +3,28 @@
     createdb -h 127.0.0.1 -U postgres ambacar_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ambacar_bench
     DEBUG=true .venv/bin/python manage.py migrate
-    .venv/bin/python bench/bench_analytics.py --rows 200000
+    .venv/bin/python bench/bench_analytics.py --rows 200000 --compare-previous-schema
 
 Inserts N NotificationLog rows (and their dispatches) in time order over the last --span-days days, with
 a realistic mix of channels, statuses and fallbacks; runs VACUUM ANALYZE; then times, as the median of
 --repeat runs after one warm-up:
 - the baselines, measured in the same run: a `SELECT 1` round trip and `NotificationLog.objects.count()`;
-- analytics_summary(days=7), analytics_summary(days=365), analytics_channel_health(), analytics_recent();
+- analytics_summary(days=7, 30, 365), analytics_channel_health(), analytics_recent() (all rows, and push only);
 - the same SQL the ORM sent, run raw on the cursor (the ORM's overhead is the difference);
-and prints each figure with its ratio to the baselines, plus the EXPLAIN (ANALYZE) plan of every query.
+and prints each figure with its ratio to the baselines, plus the EXPLAIN (ANALYZE) plan of every query. It
+measures the schema as migrated: since migration 0003, on PostgreSQL, the covering index log_created_cover_idx
+`(created_at) INCLUDE (channel, status, fallback_from_id)` in place of log_created_idx, and the extended statistics
+notificationlog_local_day_stats on the local day (PostgreSQL 14 or later).
 
-With --try-indexes (PostgreSQL) it then adds, in the scratch database only, what docs/benchmarks.md proposes for the
-model (a covering index on created_at and extended statistics on the local day), measures again, and drops
-them: the figures show what they would buy before anyone writes the migration.
+With --compare-previous-schema (PostgreSQL) it then goes back, in the scratch database only, to the schema before
+migration 0003 (drops the covering index and the statistics, creates a plain index on created_at named
+bench_log_created_idx, VACUUM ANALYZE), measures again, and restores, in a `finally`, the index and the statistics
+exactly as the catalog held them before (same names, same definitions; VACUUM ANALYZE): the two sets of figures
+come from the same rows in the same run.
 
 It refuses a database that already holds notifications, dispatches or customers unless --yes is given. The
-rows it inserts are marked and deleted at the end (--keep leaves them).
+rows it inserts are marked and deleted at the end (--keep leaves them); the space they took stays with the table and
+its indexes, so a second run in the same database measures a bloated table (it warns): recreate the database.
 """
 
 from __future__ import annotations
@@ -70,9 +76,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--yes", action="store_true", help="run even if the database already holds data")
     parser.add_argument("--keep", action="store_true", help="leave the inserted rows in the database")
     parser.add_argument(
-        "--try-indexes",
+        "--compare-previous-schema",
         action="store_true",
-        help="PostgreSQL: measure again with the proposed covering index and day statistics, then drop them",
+        help="PostgreSQL: measure again with the schema before migration 0003 (plain index on created_at, "
+        "no day statistics), then restore the covering index and the statistics as migrated",
     )
     return parser.parse_args()
 
@@ -236,6 +243,25 @@ def main() -> int:
             "o pase --yes."
         )
         return 2
+    migrated = None
+    if args.compare_previous_schema:
+        if connection.vendor != "postgresql":
+            print("--compare-previous-schema solo aplica a PostgreSQL.")
+            return 2
+        migrated = migrated_schema(connection)
+        if migrated[0] is None:
+            print(f"No existe el índice {COVER_INDEX}: ¿corrió `manage.py migrate` hasta notifications 0003?")
+            return 2
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_total_relation_size(%s::regclass)", [LOG_TABLE])
+            leftover = cursor.fetchone()[0]
+        if leftover > 1024 * 1024:  # an empty, freshly migrated table and its indexes take a few kB
+            print(
+                f"Aviso: {LOG_TABLE} está vacía pero ocupa {leftover / 1024 / 1024:.0f} MB con sus índices (filas "
+                "borradas de una corrida anterior): las cifras serán las de una tabla inflada. Para cifras "
+                "comparables, recree la base de pruebas."
+            )
 
     service_type, created_type = ServiceType.objects.get_or_create(
         slug=MARK, parent=None, defaults={"name": "Bench analítica"}
@@ -261,21 +287,15 @@ def main() -> int:
             else:
                 cursor.execute("ANALYZE")
 
-        report(args, title="Esquema actual")
-        if args.try_indexes and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                for statement in TRY_CREATE:
-                    cursor.execute(statement)
+        report(args, title="Esquema actual (migración 0003)")
+        if migrated is not None:
             try:
-                report(
-                    args,
-                    title="Con el índice de cobertura y las estadísticas propuestos",
-                    explain_only=("summary(days=365)", "summary(days=7)"),
-                )
-            finally:
                 with connection.cursor() as cursor:
-                    for statement in TRY_DROP:
+                    for statement in PREVIOUS_SCHEMA:
                         cursor.execute(statement)
+                report(args, title="Esquema anterior a la migración 0003 (índice simple, sin estadísticas)")
+            finally:
+                restore_schema(connection, migrated)
         return 0
     finally:
         if not args.keep:
@@ -291,18 +311,55 @@ def main() -> int:
             print("Filas del benchmark borradas (use --keep para conservarlas).")
 
 
-# Proposed for NotificationLog (see the README): tried in the scratch database only, never by a migration here.
-TRY_CREATE = (
-    "CREATE INDEX bench_log_created_cover_idx ON notifications_notificationlog (created_at) "
-    "INCLUDE (channel, status, fallback_from_id)",
-    "CREATE STATISTICS bench_log_local_day_stats "
-    "ON ((created_at AT TIME ZONE 'America/Guayaquil')::date) FROM notifications_notificationlog",
-    "VACUUM ANALYZE notifications_notificationlog",
+# What migration 0003 (apps/notifications/migrations/0003_analytics_covering_index.py) created on NotificationLog,
+# and the schema before it: swapped in the scratch database only, and always swapped back.
+LOG_TABLE = "notifications_notificationlog"
+COVER_INDEX = "log_created_cover_idx"
+DAY_STATISTICS = "notificationlog_local_day_stats"
+PREVIOUS_INDEX = "bench_log_created_idx"
+PREVIOUS_SCHEMA = (
+    f"CREATE INDEX {PREVIOUS_INDEX} ON {LOG_TABLE} (created_at)",  # log_created_idx, under another name
+    f"DROP INDEX {COVER_INDEX}",
+    f"DROP STATISTICS IF EXISTS {DAY_STATISTICS}",
+    f"VACUUM ANALYZE {LOG_TABLE}",
 )
-TRY_DROP = (
-    "DROP INDEX IF EXISTS bench_log_created_cover_idx",
-    "DROP STATISTICS IF EXISTS bench_log_local_day_stats",
-)
+
+
+def migrated_schema(connection) -> tuple[str | None, str | None]:
+    """The CREATE statements of the covering index and of the day statistics, as the catalog holds them (None:
+    absent; the statistics exist from PostgreSQL 14)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s", [COVER_INDEX]
+        )
+        index = cursor.fetchone()
+        cursor.execute(
+            "SELECT pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s "
+            "JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE n.nspname = current_schema() AND s.stxname = %s",
+            [DAY_STATISTICS],
+        )
+        stats = cursor.fetchone()
+    return (index[0] if index else None, stats[0] if stats else None)
+
+
+def restore_schema(connection, migrated: tuple[str | None, str | None]) -> None:
+    """Back to the schema as migrated, from whatever point the swap reached; checked against the catalog."""
+    index_sql, stats_sql = migrated
+    current_index, current_stats = migrated_schema(connection)
+    with connection.cursor() as cursor:
+        if current_index is None:
+            cursor.execute(index_sql)
+        cursor.execute(f"DROP INDEX IF EXISTS {PREVIOUS_INDEX}")
+        if stats_sql is not None and current_stats is None:
+            cursor.execute(stats_sql)
+        cursor.execute(f"VACUUM ANALYZE {LOG_TABLE}")
+    if migrated_schema(connection) != migrated:
+        raise RuntimeError(f"El esquema no quedó como lo dejó la migración 0003: {migrated_schema(connection)}")
+    print()
+    print("Esquema restaurado como lo dejó la migración 0003:")
+    for sql in migrated:
+        if sql is not None:
+            print(f"   {sql}")
 
 
 def report(
@@ -355,6 +412,7 @@ def report(
         cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
         db_version = cursor.fetchone()[0]
     total_rows = NotificationLog.objects.count()
+    layout = schema_layout(connection) if connection.vendor == "postgresql" else None
     print()
     print(f"# {title}")
     print(f"Fecha: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -362,6 +420,9 @@ def report(
     print(f"Máquina: {os.cpu_count()} núcleos, {cpu_model()}; {versions}")
     print(f"Base de datos: {db_version}")
     print(f"Filas en NotificationLog: {total_rows}; mediana de {args.repeat} corridas tras un calentamiento")
+    if layout:
+        for line in layout:
+            print(line)
     print()
 
     base_select = median_seconds(select_one, args.repeat)
@@ -392,6 +453,30 @@ def report(
             for line in explain(connection, sql):
                 print(f"   {line}")
         print()
+
+
+def schema_layout(connection) -> list[str]:
+    """Sizes of the log table and its indexes, and its extended statistics: which schema is being measured."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_size_pretty(pg_table_size(%s::regclass)), "
+            "pg_size_pretty(pg_total_relation_size(%s::regclass) - pg_table_size(%s::regclass))",
+            [LOG_TABLE] * 3,
+        )
+        table_size, indexes_size = cursor.fetchone()
+        cursor.execute(
+            "SELECT c.relname, pg_size_pretty(pg_relation_size(c.oid)) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass ORDER BY c.relname",
+            [LOG_TABLE],
+        )
+        indexes = ", ".join(f"{name} {size}" for name, size in cursor.fetchall())
+        cursor.execute("SELECT stxname FROM pg_statistic_ext WHERE stxrelid = %s::regclass ORDER BY 1", [LOG_TABLE])
+        stats = ", ".join(name for (name,) in cursor.fetchall()) or "ninguna"
+    return [
+        f"Tabla {LOG_TABLE}: {table_size} (con TOAST); índices: {indexes_size} en total",
+        f"Índices: {indexes}",
+        f"Estadísticas extendidas: {stats}",
+    ]
 
 
 def cpu_model() -> str:
