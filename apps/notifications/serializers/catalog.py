@@ -7,12 +7,16 @@ class PhaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServicePhase
         fields = ["slug", "name", "icon", "order", "is_active"]
+        # Read here, edited in the admin; read-only also keeps the schema free of the database's integer ranges.
+        read_only_fields = fields
 
 
 class SubtypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceType
         fields = ["slug", "name", "icon", "order", "is_active"]
+        # Read here, edited in the admin; read-only also keeps the schema free of the database's integer ranges.
+        read_only_fields = fields
 
 
 class ServiceTypeSerializer(serializers.ModelSerializer):
@@ -22,6 +26,7 @@ class ServiceTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceType
         fields = ["slug", "name", "icon", "order", "is_active", "parent", "subtypes"]
+        read_only_fields = fields
 
 
 class CatalogEntrySerializer(serializers.Serializer):

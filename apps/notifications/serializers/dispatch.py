@@ -151,6 +151,9 @@ class NotificationDetailSerializer(serializers.ModelSerializer):
             "read_at",
             "failed_at",
         ]
+        # Output only. Read-only fields also keep the schema free of the database's integer ranges, which
+        # differ between SQLite and PostgreSQL.
+        read_only_fields = fields
         extra_kwargs = {
             "next_attempt_at": {
                 "help_text": "Cuándo se intentará de nuevo: tras un error transitorio, o al terminar las horas de "
