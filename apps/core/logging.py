@@ -3,12 +3,26 @@
 import contextvars
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+@contextmanager
+def request_id_scope(request_id: str | None) -> Iterator[None]:
+    """Log lines inside the block carry `request_id` (a task continuing a request's work); an empty one
+    leaves the current id alone. Reset on exit: a worker thread runs many tasks."""
+    token = request_id_var.set(request_id) if request_id else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            request_id_var.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

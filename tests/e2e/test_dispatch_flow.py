@@ -32,7 +32,7 @@ def dispatch_done(dispatch_id):
 
 
 def test_seed_example_is_delivered_on_whatsapp(client_api, e2e, customer):
-    r = client_api.post(URL, SEED_EXAMPLE, format="json")
+    r = client_api.post(URL, SEED_EXAMPLE, format="json", HTTP_X_REQUEST_ID="e2erequest0001")
     assert r.status_code == 202, r.content
     dispatch_id = r.json()["dispatch_id"]
     wait_for(dispatch_done(dispatch_id), timeout=30, what="the dispatch to finish")
@@ -44,6 +44,9 @@ def test_seed_example_is_delivered_on_whatsapp(client_api, e2e, customer):
     assert (row.channel, row.status, row.attempts) == ("whatsapp", "sent", 1)
     assert row.provider_message_id in e2e.evolution.accepted
     assert e2e.smtp.messages == []
+    # The worker's log line names the request that accepted the dispatch, and the dispatch (SPEC §10).
+    [line] = [line for line in e2e.log.read_text().splitlines() if f"of dispatch {dispatch_id} sent" in line]
+    assert "[req=e2erequest0001]" in line and "+593991234567" not in line
 
 
 def test_whatsapp_failing_falls_back_to_email_after_retries(client_api, e2e, customer):

@@ -8,11 +8,15 @@ from apps.notifications.models import CustomerContactInfo, Dispatch, Notificatio
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_resend_creates_a_new_row_and_sends_it(admin_client, client_api, fake_senders, settings):
+@pytest.fixture(autouse=True)
+def static_without_manifest(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def dispatch_sent_on_whatsapp(client_api) -> NotificationLog:
     call_command("seed_initial_data", verbosity=0)
     CustomerContactInfo.objects.create(customer_id="c-1", name="Ana", email="ana@example.com", phone="+593991234567")
     body = {
@@ -25,7 +29,19 @@ def test_resend_creates_a_new_row_and_sends_it(admin_client, client_api, fake_se
     r = client_api.post("/api/v1/notifications/events/dispatch/", body, format="json")
     original = NotificationLog.objects.get(dispatch_id=r.json()["dispatch_id"])
     assert original.status == "sent"
+    return original
 
+
+def resend(admin_client, row):
+    return admin_client.post(
+        "/admin/notifications/notificationlog/",
+        {"action": "resend", "_selected_action": [str(row.id)]},
+        follow=True,
+    )
+
+
+def test_resend_creates_a_new_row_and_sends_it(admin_client, client_api, fake_senders):
+    original = dispatch_sent_on_whatsapp(client_api)
     response = admin_client.post(
         "/admin/notifications/notificationlog/",
         {"action": "resend", "_selected_action": [str(original.id)]},
@@ -36,4 +52,28 @@ def test_resend_creates_a_new_row_and_sends_it(admin_client, client_api, fake_se
     assert [(row.channel, row.status) for row in rows] == [("whatsapp", "sent"), ("whatsapp", "sent")]
     assert len(fake_senders["whatsapp"].sent) == 2
     assert fake_senders["whatsapp"].sent[0].body == fake_senders["whatsapp"].sent[1].body
+    assert Dispatch.objects.get(id=original.dispatch_id).status == "sent"
+
+
+def test_a_resend_never_moves_a_finished_dispatch_back(admin_client, client_api, fake_senders):
+    from apps.core.exceptions import SendError
+
+    original = dispatch_sent_on_whatsapp(client_api)
+    Dispatch.objects.filter(id=original.dispatch_id).update(status="read")
+    fake_senders["whatsapp"].fail_next(SendError("401 Unauthorized", permanent=True))
+    assert resend(admin_client, original).status_code == 200
+    assert Dispatch.objects.get(id=original.dispatch_id).status == "read"
+    # The copy failed on WhatsApp and, like any row, the plan went on to email.
+    rows = NotificationLog.objects.filter(dispatch_id=original.dispatch_id).order_by("created_at")
+    assert [(row.channel, row.status) for row in rows] == [
+        ("whatsapp", "sent"),
+        ("whatsapp", "failed"),
+        ("email", "sent"),
+    ]
+
+
+def test_a_resend_reopens_a_failed_dispatch(admin_client, client_api, fake_senders):
+    original = dispatch_sent_on_whatsapp(client_api)
+    Dispatch.objects.filter(id=original.dispatch_id).update(status="failed")
+    assert resend(admin_client, original).status_code == 200
     assert Dispatch.objects.get(id=original.dispatch_id).status == "sent"

@@ -157,6 +157,25 @@ def test_known_values_fill_the_gaps_and_the_request_wins(client_api, customer, f
     assert "PBX-1234" in message.body
 
 
+def test_vehicle_in_context_fills_plate_and_must_be_the_customers(client_api, customer, fake_senders):
+    from apps.notifications.models import Vehicle
+
+    Vehicle.objects.create(vehicle_id="veh-1", customer=customer, plate="GBA-1234", brand="Haval", model="H6")
+    other = CustomerContactInfo.objects.create(customer_id="customer-002", name="Ana Torres", phone="+593987654321")
+    Vehicle.objects.create(vehicle_id="veh-9", customer=other, plate="PCX-9999", brand="Kia")
+    context = {"fecha": "1 de Marzo", "hora": "09:00", "vehicle_id": "veh-1"}
+    assert post(client_api, {**SEED_EXAMPLE, "context": context}).status_code == 202
+    [message] = fake_senders["whatsapp"].sent
+    assert "GBA-1234" in message.body and "Haval H6" in message.body
+
+    r = post(client_api, {**SEED_EXAMPLE, "context": {**context, "vehicle_id": "veh-9"}})
+    assert r.status_code == 422
+    [error] = r.json()["errors"]
+    assert (error["code"], error["attr"]) == ("vehicle_customer_mismatch", "context.vehicle_id")
+    assert "veh-9" in error["detail"]
+    assert len(fake_senders["whatsapp"].sent) == 1
+
+
 def test_transient_failures_retry_then_fall_back_to_email(client_api, customer, fake_senders, settings):
     settings.NOTIFICATION_RETRY_BASE_SECONDS = 0
     fake_senders["whatsapp"].fail_next(*[SendError("HTTP 500")] * 4)
@@ -256,3 +275,30 @@ def test_unknown_dispatch_is_404(client_api, db):
     r = client_api.get("/api/v1/notifications/dispatches/6f1c2f0e-8d1a-4f7e-9a57-0b8f0f3f2a11/")
     assert r.status_code == 404
     assert r.json()["type"] == "client_error"
+
+
+def test_the_request_id_follows_the_dispatch_into_a_later_send(client_api, customer, fake_senders, settings):
+    """A worker sending the row (here: a retry outside the request) logs under the request that accepted it."""
+    from apps.core.logging import request_id_var
+    from apps.notifications.services.delivery import notification_send
+
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 0
+    fake_senders["whatsapp"].fail_next(SendError("HTTP 500"))
+    seen = []
+    original = fake_senders["whatsapp"].send
+    fake_senders["whatsapp"].send = lambda message: seen.append(request_id_var.get()) or original(message)
+    from config.celery import app
+
+    app.conf.task_always_eager = False  # the request only stores and tries to enqueue
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("apps.notifications.tasks.send_notification_task.apply_async", lambda *a, **k: None)
+            r = post(client_api, HTTP_X_REQUEST_ID="reqfollows0001")
+    finally:
+        app.conf.task_always_eager = True
+    row_id = r.json()["notifications"][0]["id"]
+    assert request_id_var.get() == "-"
+    notification_send(notification_id=row_id)  # fails (transient) and is queued for a retry
+    notification_send(notification_id=row_id)
+    assert seen == ["reqfollows0001", "reqfollows0001"]
+    assert request_id_var.get() == "-"  # reset: the next task of the worker is not mislabelled

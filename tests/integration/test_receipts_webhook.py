@@ -120,8 +120,25 @@ def test_receipt_before_the_send_is_recorded_applies_when_it_is(evo, client_api,
         {**update("DELIVERY_ACK"), "event": "connection.update"},
         {**update("DELIVERY_ACK"), "instance": "otra-instancia"},
         {"event": "messages.update", "instance": "ambacar", "data": {"status": "READ"}},
+        update(["READ"]),
+        update({"code": 4}),
+        update(True),
+        update("READ", key=123),
+        {"event": "messages.update", "instance": "ambacar", "data": "READ"},
     ],
-    ids=["server-ack", "incoming", "send-message", "connection", "other-instance", "no-id"],
+    ids=[
+        "server-ack",
+        "incoming",
+        "send-message",
+        "connection",
+        "other-instance",
+        "no-id",
+        "list-status",
+        "object-status",
+        "bool-status",
+        "numeric-id",
+        "data-not-object",
+    ],  # fmt: skip
 )
 def test_what_is_not_our_receipt_is_acknowledged_and_ignored(evo, sent_row, body):
     r = post(evo, body)

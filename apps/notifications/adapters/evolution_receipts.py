@@ -52,7 +52,12 @@ def _receipt(item: dict[str, Any], now: datetime) -> Receipt | None:
     if item.get("fromMe") is False:  # a receipt of a message sent to us, not by us
         return None
     status = item.get("status")
-    status = _STATUS.get(status.upper() if isinstance(status, str) else status)
+    if isinstance(status, str):
+        status = _STATUS.get(status.upper())
+    elif isinstance(status, int) and not isinstance(status, bool):
+        status = _STATUS.get(status)
+    else:  # null, a list, an object: not a status this contract knows
+        status = None
     key = item.get("key") if isinstance(item.get("key"), dict) else {}
     message_id = item.get("keyId") or item.get("id") or key.get("id")
     if status is None or not isinstance(message_id, str) or not message_id.strip():

@@ -82,7 +82,7 @@ def classify_response(status: int, body) -> SendError | None:
             number = mask_phone(str(missing.get("number", "")))
             return NotOnWhatsApp(f"El número {number} no tiene WhatsApp.", permanent=True)
         if "Error: " in detail:  # a Baileys error before the message left ("Timed Out", "Connection Closed")
-            return SendError(f"WhatsApp no pudo enviar el mensaje ({detail}); se reintentará.")
+            return SendError(f"WhatsApp no pudo enviar el mensaje ({detail}).")
         if "requires property" in detail:
             return SendError(
                 f"Evolution API rechazó el cuerpo ({detail}): revise EVOLUTION_API_VERSION.", permanent=True
@@ -96,14 +96,14 @@ def classify_response(status: int, body) -> SendError | None:
     if status == 504:  # a proxy gave up waiting: Evolution may have sent it
         return SendError("Evolution API no respondió a tiempo (504): el mensaje pudo enviarse.", unknown_outcome=True)
     if status == 429 or status >= 500:
-        return SendError(f"Evolution API respondió {status} ({detail}); se reintentará.")
+        return SendError(f"Evolution API respondió {status} ({detail}).")
     return SendError(f"Respuesta inesperada de Evolution API ({status}: {detail}).", permanent=True)
 
 
 def classify_exception(exc: Exception) -> SendError:
     name = type(exc).__name__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError):
-        return SendError(f"No se pudo conectar con Evolution API ({name}); se reintentará.")
+        return SendError(f"No se pudo conectar con Evolution API ({name}).")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return SendError("EVOLUTION_API_URL no es una URL http(s) válida.", permanent=True)
     # Read/write timeouts and broken connections happen after the request may have reached Evolution.

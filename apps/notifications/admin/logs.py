@@ -194,7 +194,7 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [NotificationAttemptInline, DeliveryReceiptInline]
     actions = ["resend"]
 
-    @admin.action(description="Reenviar por el mismo canal (nuevo registro, mismo flujo)")
+    @admin.action(description="Reenviar por el mismo canal (nuevo registro; si falla, sigue el plan del despacho)")
     def resend(self, request, queryset):
         from apps.notifications.services.delivery import notification_resend
 

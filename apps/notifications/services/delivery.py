@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
 from apps.core.exceptions import SendError
-from apps.core.logging import mask_recipient
+from apps.core.logging import mask_recipient, request_id_scope
 from apps.core.ports import ChannelSender, OutboundMessage
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import Dispatch, NotificationAttempt, NotificationLog, PushSubscription
@@ -133,6 +133,12 @@ def notification_send(
         logger.info("notification %s already claimed or finished; skipping", notification_id)
         return SendOutcome(SKIPPED)
     row = NotificationLog.objects.select_related("dispatch").get(id=notification_id)
+    # The request that accepted the dispatch names every log line of its delivery, in the worker too (SPEC §10).
+    with request_id_scope(row.dispatch.request_id if row.dispatch_id else ""):
+        return _send_claimed(row, get_sender=get_sender, task_id=task_id)
+
+
+def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSender], task_id: str) -> SendOutcome:
     if row.dispatch_id:
         Dispatch.objects.filter(id=row.dispatch_id, status=DispatchStatus.QUEUED).update(
             status=DispatchStatus.IN_PROGRESS
@@ -205,7 +211,13 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
             Dispatch.objects.filter(
                 id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
             ).update(status=DispatchStatus.SENT, completed_at=now, updated_at=now)
-    logger.info("notification %s sent by %s to %s", row.id, row.channel, mask_recipient(row.recipient))
+    logger.info(
+        "notification %s of dispatch %s sent by %s to %s",
+        row.id,
+        row.dispatch_id,
+        row.channel,
+        mask_recipient(row.recipient),
+    )
     if provider_message_id:
         # A receipt can beat us here (the provider confirms before we stored its id): apply it now.
         notification_apply_receipts(channel=row.channel, provider_message_id=provider_message_id[:200])
@@ -259,7 +271,8 @@ def _next_channel(dispatch: Dispatch, failed_channel: str) -> str | None:
 
 
 def notification_resend(*, notification_id) -> NotificationLog:
-    """Send a finished row's message again on the same channel, through the normal flow (admin action)."""
+    """Send a finished row's message again on the same channel, through the normal flow (admin action): if that
+    channel fails, the dispatch falls back to the next channel of its plan like any other row."""
     with transaction.atomic():
         original = NotificationLog.objects.select_for_update().get(id=notification_id)
         copy = NotificationLog.objects.create(
@@ -276,7 +289,9 @@ def notification_resend(*, notification_id) -> NotificationLog:
             status=NotificationStatus.PENDING,
         )
         if original.dispatch_id:
-            Dispatch.objects.filter(id=original.dispatch_id).update(
+            # A failed dispatch is open again; one already sent, delivered or read keeps its state (states never
+            # go back), and the copy's outcome shows on its own row.
+            Dispatch.objects.filter(id=original.dispatch_id, status=DispatchStatus.FAILED).update(
                 status=DispatchStatus.IN_PROGRESS, completed_at=None, updated_at=timezone.now()
             )
         notification_enqueue_on_commit(copy.id)

@@ -48,6 +48,13 @@ def known_context(*, customer, phase, taller, context: dict) -> dict[str, str]:
     vehicle_id = context.get("vehicle_id")
     if vehicle_id:
         vehicle = Vehicle.objects.filter(vehicle_id=str(vehicle_id)).first()
+        if vehicle is not None and customer is not None and vehicle.customer_id != customer.pk:
+            # One customer's plate must never reach another customer.
+            raise ApplicationError(
+                "vehicle_customer_mismatch",
+                f"El vehículo '{vehicle_id}' no pertenece al cliente '{customer.customer_id}'.",
+                attr="context.vehicle_id",
+            )
         if vehicle is not None:
             if vehicle.plate:
                 known["Placa"] = vehicle.plate

@@ -52,7 +52,8 @@ class DispatchView(APIView):
             "plantilla), renderiza las plantillas y guarda el despacho antes de encolarlo: responde 202 aunque el "
             "broker esté caído (un barrido lo envía después). Errores: 400 entrada mal formada; 422 "
             "`unknown_customer`, `no_orchestration_config`, `no_channel_enabled`, `no_reachable_channel` (con el "
-            "motivo de cada canal), `missing_variables` (las lista), `idempotency_key_reused`; 409 si la petición "
+            "motivo de cada canal), `missing_variables` (las lista), `vehicle_customer_mismatch` (el `vehicle_id` del "
+            "contexto es de otro cliente), `idempotency_key_reused`; 409 si la petición "
             "original con la misma `Idempotency-Key` sigue en curso. Con la misma `Idempotency-Key` y el mismo "
             "cuerpo (24 h) devuelve la respuesta original con `Idempotent-Replayed: true`."
         ),
