@@ -5,6 +5,8 @@ drf-standardized-errors produces that shape for DRF exceptions; this adds Applic
 (valid input we cannot serve) and Django's ValidationError raised by model validation.
 """
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
@@ -13,6 +15,9 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
 from apps.core.exceptions import ApplicationError
+from apps.core.logging import request_id_var
+
+_JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
 
 
 def error_body(error_type: str, errors: list[dict]) -> dict:
@@ -37,7 +42,20 @@ class _Handler(ExceptionHandler):
     def convert_known_exceptions(self, exc):
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=as_serializer_error(exc))
+        if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+            # DRF's text is English and quotes the parser; a person reads Spanish and the position.
+            where = _JSON_POSITION.search(str(exc.detail))
+            at = f" (línea {where[1]}, columna {where[2]})" if where else ""
+            return exceptions.ParseError(f"El cuerpo no es un JSON válido{at}.")
         return super().convert_known_exceptions(exc)
+
+    def convert_unhandled_exceptions(self, exc):
+        if not isinstance(exc, exceptions.APIException):
+            # Nothing about the failure reaches the client; the id finds its log line (with the traceback).
+            return exceptions.APIException(
+                detail=f"Error interno del servidor. Quedó registrado con el ID de petición {request_id_var.get()}."
+            )
+        return exc
 
 
 def exception_handler(exc, context):

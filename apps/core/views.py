@@ -2,7 +2,8 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -75,6 +76,13 @@ _detail_schema = inline_serializer(
 class DatabaseHealthView(APIView):
     permission_classes = [AllowAny]
 
+    def handle_exception(self, exc):
+        # Authenticating an API key reads the database too: when it is down, say so, not 500.
+        if isinstance(exc, DatabaseError):
+            logger.error("database health check failed: %s", type(exc).__name__)
+            return Response({"status": "unhealthy"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return super().handle_exception(exc)
+
     @extend_schema(
         tags=["Salud"],
         summary="Estado de la base de datos",
@@ -125,6 +133,27 @@ class DatabaseHealthView(APIView):
                 },
             }
         )
+
+
+def _resolves_to_a_route(path: str) -> bool:
+    try:
+        return resolve(path).func is not api_route_not_found
+    except Resolver404:
+        return False
+
+
+def api_route_not_found(request, path=""):
+    """Any /api/ path no route matches: JSON even with DEBUG on, where Django would answer an HTML page (and, for
+    a POST missing its trailing slash, a RuntimeError page). A GET is redirected to the slashed route."""
+    slashed = f"{request.path}/"
+    if not request.path.endswith("/") and _resolves_to_a_route(slashed):
+        if request.method in ("GET", "HEAD"):
+            query = request.META.get("QUERY_STRING")
+            return HttpResponsePermanentRedirect(f"{slashed}?{query}" if query else slashed)
+        detail = f"La ruta termina en barra: use {slashed}"
+    else:
+        detail = f"No existe la ruta {request.path}."
+    return JsonResponse(error_body("client_error", [{"code": "not_found", "detail": detail, "attr": None}]), status=404)
 
 
 def not_found(request, exception=None):

@@ -62,6 +62,49 @@ def test_unknown_api_path_is_json_404(client_api):
     assert r.json()["errors"][0]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/no-existe/", "/api/v1/notifications/dispatches/abc/", "/api/v1/notifications/nada"]
+)
+def test_no_html_reaches_an_api_client_even_with_debug(client_api, settings, debug, path):
+    settings.DEBUG = debug
+    r = client_api.get(path)
+    assert (r.status_code, r["Content-Type"]) == (404, "application/json")
+    assert r.json()["errors"][0]["code"] == "not_found"
+
+
+def test_a_post_without_its_trailing_slash_gets_json_that_says_so(client_api, settings):
+    settings.DEBUG = True  # Django would raise RuntimeError (an HTML page) from APPEND_SLASH here
+    r = client_api.post("/api/v1/notifications/customers", {"customer_id": "x"}, format="json")
+    assert r.status_code == 404
+    assert r.json()["errors"][0]["detail"] == "La ruta termina en barra: use /api/v1/notifications/customers/"
+
+
+def test_a_get_without_its_trailing_slash_is_redirected(client_api):
+    r = client_api.get("/api/v1/notifications/catalog?x=1")
+    assert (r.status_code, r["Location"]) == (301, "/api/v1/notifications/catalog/?x=1")
+
+
+def test_malformed_json_is_a_spanish_400(client_api):
+    r = client_api.post("/api/v1/notifications/customers/", '{"customer_id": "x",}', content_type="application/json")
+    assert r.status_code == 400
+    [error] = r.json()["errors"]
+    assert (error["code"], error["detail"]) == ("parse_error", "El cuerpo no es un JSON válido (línea 1, columna 21).")
+
+
+def test_a_500_says_nothing_but_the_request_id_in_spanish(client_api, monkeypatch):
+    def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("apps.notifications.views.catalog.catalog_get", broken)
+    client_api.raise_request_exception = False  # what a real client sees, not the test client's re-raise
+    r = client_api.get("/api/v1/notifications/catalog/", HTTP_X_REQUEST_ID="req500abcdef")
+    assert r.status_code == 500
+    [error] = r.json()["errors"]
+    assert error["detail"] == "Error interno del servidor. Quedó registrado con el ID de petición req500abcdef."
+    assert "secret" not in r.content.decode()
+
+
 def test_request_id_header_is_returned(client_api):
     r = client_api.get(PROTECTED[0], HTTP_X_REQUEST_ID="abcdef1234567890")
     assert r["X-Request-ID"] == "abcdef1234567890"
@@ -108,6 +151,20 @@ def test_health_503_when_database_does_not_answer(anon_api, monkeypatch):
 
     monkeypatch.setattr(core_views.connection, "cursor", broken_cursor)
     r = anon_api.get("/api/v1/health/database/")
+    assert r.status_code == 503
+    assert r.json() == {"status": "unhealthy"}
+
+
+def test_health_503_for_an_api_key_caller_too(client_api, monkeypatch):
+    """Checking the key reads the database: when it is down the monitor still gets 503, not 500."""
+    from django.db import OperationalError
+    from rest_framework_api_key.models import APIKey as KeyModel
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    monkeypatch.setattr(KeyModel.objects, "get_from_key", database_down)
+    r = client_api.get("/api/v1/health/database/")
     assert r.status_code == 503
     assert r.json() == {"status": "unhealthy"}
 

@@ -67,6 +67,7 @@ def test_schema_endpoint_and_docs_are_served_without_cdn(client, settings):
     for url in ("/api/docs/", "/api/redoc/"):
         page = client.get(url).content.decode()
         assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
+        assert "https://" not in page.replace("https://github.com", ""), "an external resource"
         assert "/static/drf_spectacular_sidecar/" in page
 
 
