@@ -402,3 +402,35 @@ def test_options_describes_the_endpoints(client_api, reminder):
         response = client_api.options(path)
         assert response.status_code == 200, path
         assert response.json()["name"]
+
+
+# --- dates at the edge of the calendar ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("due", ["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31"])
+def test_due_dates_outside_this_century_are_400(client_api, vehicle, due):
+    r = client_api.post(BASE, {"vehicle_id": "vehicle-001", "due_date": due, "recurrence_days": 1}, format="json")
+    assert r.status_code == 400
+    assert errors_of(r) == [("date_out_of_range", "due_date")]
+
+
+def test_a_reminder_typed_near_year_9999_cannot_break_complete_or_the_daily_run(client_api, vehicle, fake_senders):
+    """The admin can still store such a date: completing it is a 422, and the daily run goes on."""
+    from django.core.management import call_command
+
+    from apps.notifications.services.maintenance import reminders_notify_due
+
+    call_command("seed_initial_data", verbosity=0)
+    CustomerContactInfo.objects.filter(pk=vehicle.customer_id).update(phone="+593991234567")
+    Vehicle.objects.filter(pk=vehicle.pk).update(brand="Haval", model="H6")
+
+    far = MaintenanceReminder.objects.create(
+        vehicle=vehicle, customer=vehicle.customer, due_date=datetime.date(9999, 12, 31), recurrence_days=30
+    )
+    MaintenanceReminder.objects.create(
+        vehicle=vehicle, customer=vehicle.customer, due_date=datetime.date(1, 1, 2), notify_days_before=30
+    )
+    r = client_api.post(f"{url(far)}complete/")
+    assert r.status_code == 422
+    assert errors_of(r) == [("date_out_of_range", "due_date")]
+    assert reminders_notify_due() == 1  # the long-overdue one; the year-9999 one is far from its window

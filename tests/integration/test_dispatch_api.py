@@ -54,6 +54,7 @@ def test_seed_example_is_accepted_and_sent_on_whatsapp(client_api, customer, fak
     assert dispatch.status == "sent"
     row = dispatch.notifications.get()
     assert (row.status, row.attempts, row.provider_message_id) == ("sent", 1, "whatsapp-1")
+    assert row.queued_at is not None and row.queued_at <= row.sent_at
 
 
 def test_customer_preferences_order_the_plan(client_api, customer, fake_senders):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 from rest_framework import serializers
 
 from apps.core.constants import ReminderStatus
 from apps.notifications.models import MaintenanceReminder, Vehicle
 
 MAX_DUE_MILEAGE = 9_999_999
+# A workshop's reminders live in this century; the bounds also keep date arithmetic (notice window, next
+# recurrence) far from Python's date limits.
+EARLIEST_DUE_DATE = datetime.date(2000, 1, 1)
+LATEST_DUE_DATE = datetime.date(2099, 12, 31)
 
 
 class VehicleRefField(serializers.SlugRelatedField):
@@ -82,6 +88,14 @@ class ReminderSerializer(serializers.ModelSerializer):
         current = self.instance.status if isinstance(self.instance, MaintenanceReminder) else None
         if current is None and value != ReminderStatus.PENDING:
             raise serializers.ValidationError("Un recordatorio nuevo empieza en 'pending'.", code="invalid_status")
+        return value
+
+    def validate_due_date(self, value):
+        if value is not None and not EARLIEST_DUE_DATE <= value <= LATEST_DUE_DATE:
+            raise serializers.ValidationError(
+                f"La fecha debe estar entre {EARLIEST_DUE_DATE:%Y-%m-%d} y {LATEST_DUE_DATE:%Y-%m-%d}.",
+                code="date_out_of_range",
+            )
         return value
 
     def validate(self, attrs: dict) -> dict:

@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
@@ -75,7 +76,14 @@ def notification_claim(notification_id) -> bool:
     now = timezone.now()
     claimed = NotificationLog.objects.filter(
         id=notification_id, status__in=[NotificationStatus.PENDING, NotificationStatus.QUEUED]
-    ).update(status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    ).update(
+        status=NotificationStatus.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        # In-process (eager) mode the task runs before the enqueue could mark the row queued.
+        queued_at=Coalesce(F("queued_at"), Value(now)),
+        updated_at=now,
+    )
     return claimed == 1
 
 

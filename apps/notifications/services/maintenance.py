@@ -104,7 +104,7 @@ def reminders_notify_due(*, today: date | None = None) -> int:
     # The widest notice window bounds the first-notice query; the exact window is checked per row.
     widest = open_reminders.aggregate(days=Max("notify_days_before"))["days"] or 0
     for reminder in open_reminders.filter(notified_count=0, due_date__lte=today + timedelta(days=widest)):
-        if reminder.due_date - timedelta(days=reminder.notify_days_before) <= today:
+        if (reminder.due_date - today).days <= reminder.notify_days_before:  # no date arithmetic to overflow
             sent += _reminder_claim_and_send(reminder, expected_count=0)
     for reminder in open_reminders.filter(notified_count=1, due_date__lte=today):
         last = timezone.localdate(reminder.last_notified_at) if reminder.last_notified_at else None

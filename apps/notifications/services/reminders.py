@@ -124,9 +124,16 @@ def _next_due_date(reminder: MaintenanceReminder, today: datetime.date) -> datet
     """The schedule keeps its rhythm (due_date + recurrence) unless that is already past; a late
     completion, or a reminder by mileage only, counts the interval from today."""
     interval = datetime.timedelta(days=reminder.recurrence_days)
-    if reminder.due_date is not None and reminder.due_date + interval > today:
-        return reminder.due_date + interval
-    return today + interval
+    try:
+        if reminder.due_date is not None and reminder.due_date + interval > today:
+            return reminder.due_date + interval
+        return today + interval
+    except OverflowError:  # a date typed in the admin near year 9999
+        raise ApplicationError(
+            "date_out_of_range",
+            "La siguiente fecha del recordatorio queda fuera del calendario; corrija due_date o recurrence_days.",
+            attr="due_date",
+        ) from None
 
 
 @transaction.atomic
