@@ -31,7 +31,7 @@ class ErrorItemSerializer(serializers.Serializer):
 
 
 class ApplicationErrorResponseSerializer(serializers.Serializer):
-    """422/409: valid input the service cannot serve; `errors[0].code` says why."""
+    """404/409/422 raised by a service (ApplicationError): `errors[0].code` says why."""
 
     type = serializers.CharField(default="client_error")
     errors = ErrorItemSerializer(many=True)

@@ -30,10 +30,157 @@ ACCEPTED_EXAMPLE = {
     "channel_plan": ["whatsapp", "email"],
     "notifications": [{"id": "0c7d3e38-7f55-4c38-a3a5-1d3b1f6c9e20", "channel": "whatsapp", "status": "pending"}],
     "excluded_channels": [
-        {"channel": "push", "code": "unreachable", "detail": "El cliente no tiene suscripciones push activas."}
+        {"channel": "push", "code": "channel_disabled", "detail": "Push está deshabilitado en esta fase."}
     ],
     "created_at": "2026-01-20T09:15:00-05:00",
 }
+
+# GET dispatches/{id}/: a WhatsApp message read by the customer, and a WhatsApp failure that fell back to email.
+_NOTIFICATION_READ = {
+    "id": "0c7d3e38-7f55-4c38-a3a5-1d3b1f6c9e20",
+    "channel": "whatsapp",
+    "status": "read",
+    "attempts": 1,
+    "error": None,
+    "error_kind": "",
+    "recipient": "+593******567",
+    "provider_message_id": "3EB0C767D26A1D5A8F3B",
+    "fallback_from": None,
+    "next_attempt_at": None,
+    "queued_at": "2026-01-20T09:15:00-05:00",
+    "sent_at": "2026-01-20T09:15:02-05:00",
+    "delivered_at": "2026-01-20T09:15:04-05:00",
+    "read_at": "2026-01-20T09:21:37-05:00",
+    "failed_at": None,
+}
+_NOTIFICATION_FAILED = {
+    "id": "4b82f3a7-cb57-4c9b-83b1-9823ef710ca8",
+    "channel": "whatsapp",
+    "status": "failed",
+    "attempts": 1,
+    "error": "El número +593******567 no tiene WhatsApp.",
+    "error_kind": "permanent",
+    "recipient": "+593******567",
+    "provider_message_id": "",
+    "fallback_from": None,
+    "next_attempt_at": None,
+    "queued_at": "2026-01-20T09:15:00-05:00",
+    "sent_at": None,
+    "delivered_at": None,
+    "read_at": None,
+    "failed_at": "2026-01-20T09:15:02-05:00",
+}
+_NOTIFICATION_FALLBACK = {
+    "id": "b7f916de-eb0b-4670-8c91-dd1c8cbe2880",
+    "channel": "email",
+    "status": "sent",
+    "attempts": 1,
+    "error": None,
+    "error_kind": "",
+    "recipient": "c***@example.com",
+    "provider_message_id": "<176891490351.7.4838219645373621811@notificaciones.ambacar.ec>",
+    "fallback_from": _NOTIFICATION_FAILED["id"],
+    "next_attempt_at": None,
+    "queued_at": "2026-01-20T09:15:02-05:00",
+    "sent_at": "2026-01-20T09:15:03-05:00",
+    "delivered_at": None,
+    "read_at": None,
+    "failed_at": None,
+}
+_DISPATCH_DETAIL = {
+    "dispatch_id": ACCEPTED_EXAMPLE["dispatch_id"],
+    "status": "read",
+    "event_type": "appointment_scheduled",
+    "service_type": "mantenimiento-preventivo",
+    "subtype": None,
+    "phase": "phase-schedule",
+    "target": "clients",
+    "customer_id": "customer-001",
+    "channel_plan": ["whatsapp", "email"],
+    "notifications": [_NOTIFICATION_READ],
+    "created_at": "2026-01-20T09:15:00-05:00",
+    "completed_at": "2026-01-20T09:15:02-05:00",
+}
+DISPATCH_DETAIL_EXAMPLES = [
+    OpenApiExample("Leído por WhatsApp", value=_DISPATCH_DETAIL, response_only=True),
+    OpenApiExample(
+        "Email de respaldo tras fallar WhatsApp",
+        value={
+            **_DISPATCH_DETAIL,
+            "dispatch_id": "92d7742a-0ba8-4f13-ad7a-205efea66370",
+            "status": "sent",
+            "notifications": [_NOTIFICATION_FAILED, _NOTIFICATION_FALLBACK],
+            "completed_at": "2026-01-20T09:15:03-05:00",
+        },
+        response_only=True,
+    ),
+]
+
+
+def _client_error(code: str, detail: str, attr: str | None = None, *more: dict, **extra) -> dict:
+    """An ApplicationError body as the API returns it (apps.core.exception_handler)."""
+    return {"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": attr}, *more], **extra}
+
+
+# POST events/dispatch/: the 409 and 422 answers, for the seed's request example (customer-001).
+DISPATCH_ERROR_EXAMPLES = [
+    OpenApiExample(
+        "Ningún canal alcanzable",
+        description="El cliente no tiene teléfono ni email y la matriz no habilita push en esta fase: un error "
+        "por canal después del primero, con el canal en `attr`.",
+        value=_client_error(
+            "no_reachable_channel",
+            "Ningún canal puede entregar esta notificación; vea el motivo de cada canal.",
+            None,
+            {"code": "unreachable", "detail": "El cliente no tiene teléfono.", "attr": "whatsapp"},
+            {"code": "unreachable", "detail": "El cliente no tiene email.", "attr": "email"},
+            {"code": "channel_disabled", "detail": "Push está deshabilitado en esta fase.", "attr": "push"},
+        ),
+        response_only=True,
+        status_codes=["422"],
+    ),
+    OpenApiExample(
+        "Cliente desconocido",
+        value=_client_error(
+            "unknown_customer",
+            "El cliente 'customer-001' no existe o está inactivo; sincronícelo desde Core primero.",
+            "customer_id",
+        ),
+        response_only=True,
+        status_codes=["422"],
+    ),
+    OpenApiExample(
+        "Faltan variables",
+        value=_client_error(
+            "missing_variables",
+            "Faltan variables en el contexto: Fecha, Hora, Vehículo, Placa.",
+            "context",
+            missing_variables=["Fecha", "Hora", "Vehículo", "Placa"],
+        ),
+        response_only=True,
+        status_codes=["422"],
+    ),
+    OpenApiExample(
+        "Idempotency-Key con otro cuerpo",
+        value=_client_error(
+            "idempotency_key_reused",
+            "Esta Idempotency-Key ya se usó con otro cuerpo de petición; use una clave nueva.",
+            "Idempotency-Key",
+        ),
+        response_only=True,
+        status_codes=["422"],
+    ),
+    OpenApiExample(
+        "Petición original en curso",
+        value=_client_error(
+            "idempotency_request_in_flight",
+            "La petición original con esta Idempotency-Key aún se está procesando; reintente en un momento.",
+            "Idempotency-Key",
+        ),
+        response_only=True,
+        status_codes=["409"],
+    ),
+]
 
 
 def _client_id(request) -> str:
@@ -75,6 +222,7 @@ class DispatchView(APIView):
         examples=[
             OpenApiExample("Cita agendada (ejemplo del seed)", value=SEED_EXAMPLE, request_only=True),
             OpenApiExample("Aceptado", value=ACCEPTED_EXAMPLE, response_only=True, status_codes=["202"]),
+            *DISPATCH_ERROR_EXAMPLES,
         ],
     )
     def post(self, request):
@@ -112,6 +260,7 @@ class DispatchDetailView(APIView):
             "contar un intento) y sale sola en `next_attempt_at`, al terminar esas horas."
         ),
         responses=DispatchDetailSerializer,
+        examples=DISPATCH_DETAIL_EXAMPLES,
     )
     def get(self, request, dispatch_id):
         dispatch = get_object_or_404(

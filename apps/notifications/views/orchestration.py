@@ -97,10 +97,18 @@ class OrchestrationConfigFilter(django_filters.FilterSet):
         examples=[
             OpenApiExample(
                 "Con matriz inicial",
+                summary="Con matriz inicial (elimine antes la existente)",
+                description=(
+                    "Los datos iniciales (`seed_initial_data`) ya crean una configuración para cada tipo principal "
+                    "y destinatario, así que en una base recién cargada este ejemplo responde 400 "
+                    "`duplicate_config` (con `existing_config_id`) hasta que elimine esa configuración: "
+                    "`DELETE /api/v1/notifications/orchestration/{existing_config_id}/`. Desactivarla no basta."
+                ),
                 value={
-                    "service_type": "averia-revision",
-                    "target": "clients",
-                    "matrix": {"phase-repair": {"email": False, "push": True}},
+                    "name": "Avalúo MG · Personal del taller",
+                    "service_type": "avaluo-mg",
+                    "target": "staff",
+                    "matrix": {"phase-reception": {"whatsapp": False}, "phase-delivery": {"push": True}},
                 },
                 request_only=True,
             ),

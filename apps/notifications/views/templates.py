@@ -2,14 +2,16 @@
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from apps.core.constants import Channel, Target
+from apps.core.exception_handler import application_error_response
 from apps.core.exceptions import ApplicationError
+from apps.core.openapi import ApplicationErrorResponseSerializer, AutoSchema
 from apps.notifications.models import NotificationTemplate
 from apps.notifications.serializers.templates import (
     LEVEL_CHOICES,
@@ -58,16 +60,54 @@ TEMPLATE_INPUT_EXAMPLE = {
     "body": "Hola {{Nombre}}, comenzamos la reparación de su {{Vehículo}} (placa {{Placa}}). {{Taller}}",
     "is_active": True,
 }
+# A subtype-level template: `seed_initial_data` has none for this key, so "Try it out" creates it (201).
 EMAIL_INPUT_EXAMPLE = {
-    "name": "Vehículo listo · Email · Clientes",
-    "service_type": None,
+    "name": "Alineación lista · Email · Clientes",
+    "service_type": "averia-revision",
+    "subtype": "averia-alineacion",
     "phase": "phase-delivery",
     "channel": "email",
     "target": "clients",
-    "subject": "Su {{Vehículo}} está listo para retirar",
-    "body": "Hola {{Nombre}}, su vehículo de placa {{Placa}} está listo en {{Taller}}.",
-    "html_body": "<p>Hola {{Nombre}}, su vehículo de placa <b>{{Placa}}</b> está listo en {{Taller}}.</p>",
+    "subject": "Su {{Vehículo}} está alineado y listo para retirar",
+    "body": "Hola {{Nombre}}, terminamos la alineación de su vehículo de placa {{Placa}}; puede retirarlo en "
+    "{{Taller}}.",
+    "html_body": "<p>Hola {{Nombre}}, terminamos la alineación de su vehículo de placa <b>{{Placa}}</b>; puede "
+    "retirarlo en {{Taller}}.</p>",
 }
+
+
+def _template_id_not_found() -> ApplicationError:
+    return ApplicationError(
+        "template_not_found", "No existe una plantilla con ese ID.", status_code=404, attr="template_id"
+    )
+
+
+def _no_template_for_context() -> ApplicationError:
+    return ApplicationError(
+        "template_not_found",
+        "No hay una plantilla activa para ese tipo, fase, canal y destinatario (ni del subtipo, ni del "
+        "tipo, ni genérica).",
+        status_code=404,
+    )
+
+
+def _error_example(name: str, error: ApplicationError) -> OpenApiExample:
+    """The body the API answers for `error`, built by the exception handler itself."""
+    return OpenApiExample(
+        name, value=application_error_response(error).data, response_only=True, status_codes=[str(error.status_code)]
+    )
+
+
+class _OwnErrorExamplesSchema(AutoSchema):
+    """drf-standardized-errors adds its generic example (e.g. 404 `not_found`) to every error response; where an
+    operation documents its own example for that status, show only the operation's."""
+
+    def _get_error_response_examples(self):
+        own = {
+            code for example in self.get_examples() if not example.request_only for code in example.status_codes or ()
+        }
+        return [e for e in super()._get_error_response_examples() if not own.intersection(e.status_codes or ())]
+
 
 ERRORS_DESCRIPTION = (
     "Errores 400 (con `attr` el campo): slug desconocido (`service_type`, `subtype`, `phase`), subtipo que no "
@@ -140,7 +180,7 @@ class TemplateFilter(django_filters.FilterSet):
         responses={201: TemplateOutputSerializer},
         examples=[
             OpenApiExample("WhatsApp de un tipo", value=TEMPLATE_INPUT_EXAMPLE, request_only=True),
-            OpenApiExample("Email genérico", value=EMAIL_INPUT_EXAMPLE, request_only=True),
+            OpenApiExample("Email de un subtipo", value=EMAIL_INPUT_EXAMPLE, request_only=True),
             OpenApiExample("Creada", value=TEMPLATE_EXAMPLE, response_only=True, status_codes=["201"]),
         ],
     ),
@@ -180,6 +220,7 @@ class TemplateFilter(django_filters.FilterSet):
     ),
 )
 class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    schema = _OwnErrorExamplesSchema()
     queryset = NotificationTemplate.objects.select_related("service_type", "subtype", "phase").order_by(
         "phase__order", "channel", "target", "name", "id"
     )
@@ -219,7 +260,10 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "`template_id` ni `body`, o si llegan ambos; 404 (`template_not_found`) si la plantilla no existe."
         ),
         request=TemplatePreviewInputSerializer,
-        responses=TemplatePreviewOutputSerializer,
+        responses={
+            200: TemplatePreviewOutputSerializer,
+            404: OpenApiResponse(ApplicationErrorResponseSerializer, description="No existe una plantilla con ese ID."),
+        },
         examples=[
             OpenApiExample(
                 "Texto en línea",
@@ -245,6 +289,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 },
                 response_only=True,
             ),
+            _error_example("Plantilla inexistente", _template_id_not_found()),
         ],
     )
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
@@ -257,9 +302,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if template_id is not None:
             template = NotificationTemplate.objects.filter(pk=template_id).first()
             if template is None:
-                raise ApplicationError(
-                    "template_not_found", "No existe una plantilla con ese ID.", status_code=404, attr="template_id"
-                )
+                raise _template_id_not_found()
         rendered = template_preview(template=template, **params)
         return Response(TemplatePreviewOutputSerializer(rendered).data)
 
@@ -319,9 +362,15 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "un parámetro o un slug no existe; 404 (`template_not_found`) si no hay ninguna plantilla activa."
         ),
         parameters=[TemplateForContextQuerySerializer],
-        responses=TemplateForContextOutputSerializer,
+        responses={
+            200: TemplateForContextOutputSerializer,
+            404: OpenApiResponse(
+                ApplicationErrorResponseSerializer, description="Ninguna plantilla activa resuelve ese contexto."
+            ),
+        },
         examples=[
-            OpenApiExample("Resuelta", value={"level": "type", "template": TEMPLATE_EXAMPLE}, response_only=True)
+            OpenApiExample("Resuelta", value={"level": "type", "template": TEMPLATE_EXAMPLE}, response_only=True),
+            _error_example("Sin plantilla", _no_template_for_context()),
         ],
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
@@ -330,12 +379,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         query.is_valid(raise_exception=True)
         template = template_resolve(**query.validated_data)
         if template is None:
-            raise ApplicationError(
-                "template_not_found",
-                "No hay una plantilla activa para ese tipo, fase, canal y destinatario (ni del subtipo, ni del "
-                "tipo, ni genérica).",
-                status_code=404,
-            )
+            raise _no_template_for_context()
         return Response(TemplateForContextOutputSerializer({"level": template.level, "template": template}).data)
 
 
