@@ -480,3 +480,21 @@ def test_options_describes_the_endpoint(client_api, customer, path):
     response = client_api.options(BASE + path)
     assert response.status_code == 200
     assert response.json()["name"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/notifications/customers/?is_active=quizas",
+        "/api/v1/notifications/customers/?has_phone=maybe",
+        "/api/v1/notifications/vehicles/?is_active=2",
+        "/api/v1/notifications/templates/?is_active=activo",
+        "/api/v1/notifications/orchestration/?is_active=x",
+    ],
+)
+def test_a_boolean_filter_it_cannot_read_is_400_not_ignored(client_api, url):
+    r = client_api.get(url)
+    assert r.status_code == 400, r.content
+    [error] = r.json()["errors"]
+    assert error["attr"] == url.split("?")[1].split("=")[0]
+    assert "true o false" in error["detail"]

@@ -4,6 +4,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.filters import BooleanFilter
 from apps.notifications.models import ServicePhase, ServiceType
 from apps.notifications.selectors import catalog_get
 from apps.notifications.serializers.catalog import CatalogSerializer, PhaseSerializer, ServiceTypeSerializer
@@ -88,7 +89,7 @@ class PhaseListView(ListAPIView):
 
 
 class ServiceTypeFilter(django_filters.FilterSet):
-    main_only = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Solo tipos principales")
+    main_only = BooleanFilter(field_name="parent", lookup_expr="isnull", label="Solo tipos principales")
     parent = django_filters.CharFilter(field_name="parent__slug", label="Slug del tipo principal")
 
     class Meta:

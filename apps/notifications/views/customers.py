@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.constants import ReminderStatus
+from apps.core.filters import BooleanFilter
 from apps.notifications.models import CustomerContactInfo, MaintenanceReminder, Vehicle
 from apps.notifications.serializers.customers import (
     CustomerPreferencesSerializer,
@@ -78,11 +79,11 @@ def get_customer(customer_id: str) -> CustomerContactInfo:
 
 
 class CustomerFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter(label="Activo (false: dados de baja)")
-    is_placeholder = django_filters.BooleanFilter(label="Provisional (creado por la sincronización de un vehículo)")
+    is_active = BooleanFilter(label="Activo (false: dados de baja)")
+    is_placeholder = BooleanFilter(label="Provisional (creado por la sincronización de un vehículo)")
     search = django_filters.CharFilter(method="filter_search", label="Busca en customer_id, nombre, email y teléfono")
-    has_phone = django_filters.BooleanFilter(method="filter_has_phone", label="Con teléfono")
-    has_email = django_filters.BooleanFilter(method="filter_has_email", label="Con email")
+    has_phone = BooleanFilter(method="filter_has_phone", label="Con teléfono")
+    has_email = BooleanFilter(method="filter_has_email", label="Con email")
 
     class Meta:
         model = CustomerContactInfo
@@ -314,7 +315,7 @@ class CustomerPreferencesUpdateView(APIView):
 
 
 class CustomerVehicleFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter(label="Activo")
+    is_active = BooleanFilter(label="Activo")
 
     class Meta:
         model = Vehicle

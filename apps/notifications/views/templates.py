@@ -11,6 +11,7 @@ from rest_framework.routers import SimpleRouter
 from apps.core.constants import Channel, Target
 from apps.core.exception_handler import application_error_response
 from apps.core.exceptions import ApplicationError
+from apps.core.filters import BooleanFilter
 from apps.core.openapi import ApplicationErrorResponseSerializer, AutoSchema
 from apps.notifications.models import NotificationTemplate
 from apps.notifications.serializers.templates import (
@@ -132,7 +133,7 @@ class TemplateFilter(django_filters.FilterSet):
     phase = django_filters.CharFilter(field_name="phase__slug", label="Slug de la fase")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label="Canal")
     target = django_filters.ChoiceFilter(choices=Target.choices, label="Destinatario")
-    is_active = django_filters.BooleanFilter(label="Activa")
+    is_active = BooleanFilter(label="Activa")
     level = django_filters.ChoiceFilter(choices=LEVEL_CHOICES, method="filter_level", label="Nivel")
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Buscar en el nombre")
 

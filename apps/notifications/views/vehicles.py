@@ -8,6 +8,7 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
+from apps.core.filters import BooleanFilter
 from apps.notifications.models import Vehicle
 from apps.notifications.serializers.customers import validation_error_example
 from apps.notifications.serializers.vehicles import VehicleSerializer
@@ -62,7 +63,7 @@ class VehicleFilter(django_filters.FilterSet):
     plate = django_filters.CharFilter(
         method="filter_plate", label="Placa (sin importar guiones, espacios o mayúsculas)"
     )
-    is_active = django_filters.BooleanFilter(label="Activo")
+    is_active = BooleanFilter(label="Activo")
 
     class Meta:
         model = Vehicle
