@@ -93,6 +93,12 @@ def test_subtype_slug_as_service_type_resolves_its_main_type(client_api, custome
     assert (dispatch.service_type.slug, dispatch.subtype.slug) == ("averia-revision", "averia-frenos")
 
 
+def test_every_bad_field_is_named_in_one_400(client_api, seeded):
+    r = post(client_api, {**SEED_EXAMPLE, "service_type_id": "x", "phase_id": "y", "event_type": "z"})
+    assert r.status_code == 400
+    assert {e["attr"] for e in r.json()["errors"]} == {"service_type_id", "phase_id", "event_type"}
+
+
 def test_unknown_customer_is_422(client_api, seeded, fake_senders):
     r = post(client_api)
     assert r.status_code == 422

@@ -26,6 +26,12 @@ class DispatchInputSerializer(serializers.Serializer):
     )
     taller_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="Slug del taller.")
 
+    def validate_service_type_id(self, value):
+        # Checked with the other fields (not in validate()), so one 400 names every bad field at once.
+        if not ServiceType.objects.filter(slug=value, is_active=True).exists():
+            raise serializers.ValidationError(f"El tipo de servicio '{value}' no existe; consulte el catálogo.")
+        return value
+
     def validate_phase_id(self, value):
         phase = ServicePhase.objects.filter(slug=value, is_active=True).first()
         if phase is None:
@@ -57,11 +63,13 @@ class DispatchInputSerializer(serializers.Serializer):
         service_type = ServiceType.objects.filter(slug=slug, parent__isnull=True, is_active=True).first()
         subtype = None
         if service_type is None:
-            subtype = ServiceType.objects.filter(slug=slug, parent__isnull=False, is_active=True).first()
-            if subtype is None:
-                raise serializers.ValidationError(
-                    {"service_type_id": f"El tipo de servicio '{slug}' no existe; consulte el catálogo."}
-                )
+            # validate_service_type_id saw the slug exist: here it names a subtype.
+            subtype = (
+                ServiceType.objects.select_related("parent")
+                .filter(slug=slug, parent__isnull=False, is_active=True)
+                .order_by("parent__order", "parent__slug")
+                .first()
+            )
             service_type = subtype.parent
         if sub_slug:
             explicit = ServiceType.objects.filter(slug=sub_slug, parent=service_type, is_active=True).first()
