@@ -201,7 +201,10 @@ SPECTACULAR_SETTINGS = {
         "ErrorKindEnum": "apps.core.constants.ErrorKind.choices",
     },
     # drf-standardized-errors' hook replaces drf-spectacular's (it names the error-code enums).
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "apps.core.openapi.document_error_attrs",
+    ],
 }
 
 # --- Redis / Celery ----------------------------------------------------------------------------

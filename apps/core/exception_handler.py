@@ -58,8 +58,25 @@ class _Handler(ExceptionHandler):
         return exc
 
 
+NON_FIELD = "non_field_errors"
+
+
+def error_attr(attr: str | None) -> str | None:
+    """An error about a whole object names that object (`subscription`), or nothing for the body: never DRF's
+    `non_field_errors`, which is not a field a client sent."""
+    if attr == NON_FIELD:
+        return None
+    if attr and attr.endswith(f".{NON_FIELD}"):
+        return attr.removesuffix(f".{NON_FIELD}")
+    return attr
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         set_rollback()
         return application_error_response(exc)
-    return _Handler(exc, context).run()
+    response = _Handler(exc, context).run()
+    if response is not None and isinstance(response.data, dict):
+        for error in response.data.get("errors", []):
+            error["attr"] = error_attr(error.get("attr"))
+    return response

@@ -69,3 +69,27 @@ class EvolutionWebhookScheme(OpenApiAuthenticationExtension):
             "name": "X-Webhook-Token",
             "description": "El valor de EVOLUTION_WEBHOOK_TOKEN; también se acepta como parámetro `?token=`.",
         }
+
+
+def document_error_attrs(result, generator, request, public):
+    """Postprocessing hook: the schema says what exception_handler sends. An error about a nested object is
+    named after the object, one about the whole body has `attr: null` (never DRF's `non_field_errors`)."""
+    from apps.core.exception_handler import error_attr
+
+    for component in result.get("components", {}).get("schemas", {}).values():
+        mapping = component.get("discriminator", {}).get("mapping")
+        if component.get("discriminator", {}).get("propertyName") == "attr" and mapping:
+            renamed = {error_attr(key): ref for key, ref in mapping.items()}
+            renamed.pop(None, None)  # a null attr cannot select a variant; the oneOf still lists it
+            component["discriminator"]["mapping"] = renamed
+        attr = component.get("properties", {}).get("attr")
+        if not isinstance(attr, dict) or "enum" not in attr:
+            continue
+        values = list(dict.fromkeys(error_attr(value) for value in attr["enum"]))
+        if values == attr["enum"]:
+            continue
+        attr["enum"] = values
+        attr["description"] = "\n".join(f"* `{value}` - {value}" for value in values if value is not None)
+        if None in values:
+            attr["nullable"] = True
+    return result

@@ -85,6 +85,12 @@ def test_a_get_without_its_trailing_slash_is_redirected(client_api):
     assert (r.status_code, r["Location"]) == (301, "/api/v1/notifications/catalog/?x=1")
 
 
+def test_a_body_that_is_not_an_object_is_a_400_about_the_body(client_api):
+    r = client_api.post("/api/v1/notifications/customers/", [1, 2], format="json")
+    assert r.status_code == 400
+    assert [e["attr"] for e in r.json()["errors"]] == [None]
+
+
 def test_malformed_json_is_a_spanish_400(client_api):
     r = client_api.post("/api/v1/notifications/customers/", '{"customer_id": "x",}', content_type="application/json")
     assert r.status_code == 400
