@@ -114,6 +114,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "es-ec")
 TIME_ZONE = env_str("TIME_ZONE", "America/Guayaquil")
 USE_I18N = True
+# Our Spanish names for third-party apps whose catalogues lack them (locale/es/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -8,7 +8,7 @@ logger = logging.getLogger("apps.core")
 class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
-    verbose_name = "Núcleo"
+    verbose_name = "Acceso a la API"
 
     def ready(self):
         import sys

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from rest_framework_api_key.models import APIKey
 
 
 class BaseModel(models.Model):
@@ -12,3 +13,12 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ApiKey(APIKey):
+    """djangorestframework-api-key's keys under Spanish names in the admin (its own names are not translatable)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "clave de API"
+        verbose_name_plural = "claves de API"

@@ -497,3 +497,17 @@ def test_customer_autocomplete_searches_like_the_changelist(admin_client, data):
     assert [item["id"] for item in by_phone.json()["results"]] == [str(data["customer"].pk)]
     by_id = admin_client.get(autocomplete, params | {"term": "C-002"}).json()["results"]
     assert [item["text"] for item in by_id] == ["C-002 · Ana Torres"]
+
+
+def test_the_admin_speaks_spanish_for_third_party_models_too(admin_client):
+    """API keys and Celery results carry English names of their own; the index shows ours."""
+    from rest_framework_api_key.models import APIKey
+
+    _, key = APIKey.objects.create_key(name="frontend")
+    page = admin_client.get("/admin/").content.decode()
+    for name in ("Claves de API", "Resultados de Celery", "Resultados de tareas", "Acceso a la API"):
+        assert name in page, name
+    for english in ("API keys", "API Key Permissions", "Task results", "Celery Results"):
+        assert english not in page, english
+    changelist = admin_client.get("/admin/core/apikey/")
+    assert changelist.status_code == 200 and "frontend" in changelist.content.decode()
