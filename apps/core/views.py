@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -142,15 +143,15 @@ def _resolves_to_a_route(path: str) -> bool:
         return False
 
 
+@csrf_exempt  # API clients send no CSRF token: without this a POST would get Django's HTML 403
 def api_route_not_found(request, path=""):
     """Any /api/ path no route matches: JSON even with DEBUG on, where Django would answer an HTML page (and, for
     a POST missing its trailing slash, a RuntimeError page). A GET is redirected to the slashed route."""
-    slashed = f"{request.path}/"
-    if not request.path.endswith("/") and _resolves_to_a_route(slashed):
+    if not request.path_info.endswith("/") and _resolves_to_a_route(f"{request.path_info}/"):
         if request.method in ("GET", "HEAD"):
-            query = request.META.get("QUERY_STRING")
-            return HttpResponsePermanentRedirect(f"{slashed}?{query}" if query else slashed)
-        detail = f"La ruta termina en barra: use {slashed}"
+            # The escaped path: a decoded `%3F` must not turn into a query string.
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        detail = f"La ruta termina en barra: use {request.path}/"
     else:
         detail = f"No existe la ruta {request.path}."
     return JsonResponse(error_body("client_error", [{"code": "not_found", "detail": detail, "attr": None}]), status=404)

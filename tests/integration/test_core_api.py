@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
+from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from apps.core import views as core_views
@@ -73,9 +74,12 @@ def test_no_html_reaches_an_api_client_even_with_debug(client_api, settings, deb
     assert r.json()["errors"][0]["code"] == "not_found"
 
 
-def test_a_post_without_its_trailing_slash_gets_json_that_says_so(client_api, settings):
-    settings.DEBUG = True  # Django would raise RuntimeError (an HTML page) from APPEND_SLASH here
-    r = client_api.post("/api/v1/notifications/customers", {"customer_id": "x"}, format="json")
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_a_post_without_its_trailing_slash_gets_json_that_says_so(api_key, settings, debug):
+    settings.DEBUG = debug  # on: Django would raise RuntimeError (an HTML page) from APPEND_SLASH here
+    client = APIClient(enforce_csrf_checks=True)  # as a real API client: no CSRF cookie
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    r = client.post("/api/v1/notifications/customers", {"customer_id": "x"}, format="json")
     assert r.status_code == 404
     assert r.json()["errors"][0]["detail"] == "La ruta termina en barra: use /api/v1/notifications/customers/"
 
@@ -83,6 +87,8 @@ def test_a_post_without_its_trailing_slash_gets_json_that_says_so(client_api, se
 def test_a_get_without_its_trailing_slash_is_redirected(client_api):
     r = client_api.get("/api/v1/notifications/catalog?x=1")
     assert (r.status_code, r["Location"]) == (301, "/api/v1/notifications/catalog/?x=1")
+    r = client_api.get("/api/v1/notifications/customers/a%3Fb")
+    assert (r.status_code, r["Location"]) == (301, "/api/v1/notifications/customers/a%3Fb/")
 
 
 def test_a_body_that_is_not_an_object_is_a_400_about_the_body(client_api):

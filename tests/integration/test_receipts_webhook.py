@@ -124,6 +124,8 @@ def test_receipt_before_the_send_is_recorded_applies_when_it_is(evo, client_api,
         update({"code": 4}),
         update(True),
         update("READ", key=123),
+        update("READ", key="\x00abc"),
+        update("READ", key="A" * 201),
         {"event": "messages.update", "instance": "ambacar", "data": "READ"},
     ],
     ids=[
@@ -137,6 +139,8 @@ def test_receipt_before_the_send_is_recorded_applies_when_it_is(evo, client_api,
         "object-status",
         "bool-status",
         "numeric-id",
+        "nul-in-id",
+        "id-too-long",
         "data-not-object",
     ],  # fmt: skip
 )

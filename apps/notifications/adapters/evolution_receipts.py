@@ -62,6 +62,8 @@ def _receipt(item: dict[str, Any], now: datetime) -> Receipt | None:
     message_id = item.get("keyId") or item.get("id") or key.get("id")
     if status is None or not isinstance(message_id, str) or not message_id.strip():
         return None
+    if len(message_id) > 200 or "\x00" in message_id:  # not a WhatsApp id (they are short hex strings)
+        return None
     return Receipt(
         channel=Channel.WHATSAPP,
         provider_message_id=message_id.strip(),
