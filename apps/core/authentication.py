@@ -35,9 +35,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-def internal_secret_matches(provided: str | None) -> bool:
+def secret_matches(provided: str | None, expected: str) -> bool:
     """Constant-time comparison; no secret configured means nothing is ever accepted."""
-    expected = settings.INTERNAL_API_SECRET_KEY
     if not expected or not provided:
         return False
     return hmac.compare_digest(provided.encode(), expected.encode())
@@ -52,7 +51,7 @@ class InternalSecretAuthentication(authentication.BaseAuthentication):
             )
         if provided is None:
             return None
-        if not internal_secret_matches(provided):
+        if not secret_matches(provided, settings.INTERNAL_API_SECRET_KEY):
             raise exceptions.AuthenticationFailed("X-Internal-Secret inválido.")
         return (AnonymousUser(), "internal")
 
@@ -76,7 +75,7 @@ class EvolutionWebhookAuthentication(authentication.BaseAuthentication):
         provided = request.headers.get(WEBHOOK_TOKEN_HEADER) or request.query_params.get("token")
         if not provided:
             return None
-        if not hmac.compare_digest(provided.encode(), expected.encode()):
+        if not secret_matches(provided, expected):
             raise exceptions.AuthenticationFailed("Token del webhook inválido.")
         return (AnonymousUser(), "evolution-webhook")
 

@@ -13,6 +13,12 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def current_request_id() -> str:
+    """The id of the request (or task) being served, "" outside one: what a stored row keeps."""
+    request_id = request_id_var.get()
+    return "" if request_id == "-" else request_id
+
+
 @contextmanager
 def request_id_scope(request_id: str | None) -> Iterator[None]:
     """Log lines inside the block carry `request_id` (a task continuing a request's work); an empty one

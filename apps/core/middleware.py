@@ -1,4 +1,4 @@
-from apps.core.logging import new_request_id, request_id_var
+from apps.core.logging import new_request_id, request_id_scope
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -12,11 +12,8 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if incoming.isalnum() and 8 <= len(incoming) <= 64 else new_request_id()
-        token = request_id_var.set(request_id)
         request.request_id = request_id
-        try:
+        with request_id_scope(request_id):
             response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response

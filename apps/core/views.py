@@ -154,12 +154,15 @@ def api_route_not_found(request, path=""):
         detail = f"La ruta termina en barra: use {request.path}/"
     else:
         detail = f"No existe la ruta {request.path}."
+    return _not_found(detail)
+
+
+def _not_found(detail: str) -> JsonResponse:
     return JsonResponse(error_body("client_error", [{"code": "not_found", "detail": detail, "attr": None}]), status=404)
 
 
 def not_found(request, exception=None):
-    body = error_body("client_error", [{"code": "not_found", "detail": "No encontrado.", "attr": None}])
-    return JsonResponse(body, status=404)
+    return _not_found("No encontrado.")
 
 
 def server_error(request):

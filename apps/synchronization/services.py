@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.core.logging import request_id_var
+from apps.core.logging import current_request_id
 from apps.notifications.models import CustomerContactInfo, Vehicle
 from apps.synchronization.models import SyncBatch
 from config.celery import app
@@ -211,7 +211,7 @@ def sync_batch_accept(*, kind: str, items: list[dict]) -> SyncBatch:
             task_id=uuid.uuid4(),
             item_count=len(items),
             payload=items,
-            request_id="" if request_id_var.get() == "-" else request_id_var.get(),
+            request_id=current_request_id(),
         )
         transaction.on_commit(lambda: sync_batch_enqueue(batch))
     return batch

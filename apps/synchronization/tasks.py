@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from apps.core.logging import request_id_var
+from apps.core.logging import request_id_scope
 from apps.synchronization.models import SyncBatch
 from apps.synchronization.services import sync_batch_fail, sync_batch_process
 
@@ -21,7 +21,11 @@ RETRY_BASE_SECONDS = 5
 
 def _run(task, batch_id: str, kind: str) -> dict:
     request_id = SyncBatch.objects.filter(id=batch_id).values_list("request_id", flat=True).first()
-    token = request_id_var.set(request_id or "-")
+    with request_id_scope(request_id):
+        return _process(task, batch_id, kind)
+
+
+def _process(task, batch_id: str, kind: str) -> dict:
     try:
         return sync_batch_process(batch_id=batch_id, kind=kind)
     except DatabaseError as exc:
@@ -35,8 +39,6 @@ def _run(task, batch_id: str, kind: str) -> dict:
     except Exception as exc:
         sync_batch_fail(batch_id=batch_id, error=f"{type(exc).__name__}: {exc}")
         raise
-    finally:
-        request_id_var.reset(token)
 
 
 @shared_task(bind=True, name="synchronization.sync_customers", track_started=True, max_retries=MAX_RETRIES)

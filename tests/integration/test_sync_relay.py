@@ -260,3 +260,19 @@ def test_purge_works_in_slices(internal, settings):
 
     assert sync_batches_purge(batch=2) == 5
     assert not SyncBatch.objects.exists()
+
+
+def test_the_sync_task_logs_under_the_request_that_accepted_its_batch(monkeypatch):
+    """A worker applying a batch later names the webhook call's request id, and forgets it afterwards."""
+    from apps.core.logging import request_id_var
+    from apps.synchronization import services
+    from apps.synchronization.tasks import sync_customers
+
+    batch = SyncBatch.objects.create(
+        kind=SyncBatch.Kind.CUSTOMERS, task_id=uuid.uuid4(), item_count=0, payload=[], request_id="syncreq00001"
+    )
+    seen = []
+    monkeypatch.setitem(services.SYNCS, SyncBatch.Kind.CUSTOMERS, lambda items: seen.append(request_id_var.get()) or {})
+    sync_customers.apply(args=[str(batch.id)]).get()
+    assert seen == ["syncreq00001"]
+    assert request_id_var.get() == "-"

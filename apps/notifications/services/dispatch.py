@@ -9,7 +9,7 @@ from django.db import transaction
 
 from apps.core.constants import DispatchStatus, NotificationStatus, Target
 from apps.core.exceptions import ApplicationError
-from apps.core.logging import request_id_var
+from apps.core.logging import current_request_id
 from apps.core.ports import ChannelSender
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import (
@@ -167,7 +167,7 @@ def dispatch_accept(
             channel_plan=plan.channels,
             rendered=rendered,
             status=DispatchStatus.QUEUED,
-            request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+            request_id=current_request_id(),
         )
         notification = notification_log_create(dispatch=dispatch, channel=first)
         notification_enqueue_on_commit(notification.id)
