@@ -29,9 +29,8 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_time_limit=300,
-    task_soft_time_limit=270,
-    # Longest retry countdown (~30*2^2*1.2 s) + longest task (300 s) stays far below this.
+    # task_time_limit / task_soft_time_limit come from settings (NOTIFICATION_TASK_TIME_LIMIT).
+    # Longest retry countdown (~30*2^2*1.2 s) + longest task (300 s) stays far below the visibility timeout.
     # A request must never hang on a dead broker (celery#4296): fail fast, the row waits in the
     # database and the relay sweep enqueues it later.
     broker_transport_options={

@@ -271,9 +271,29 @@ FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
 NOTIFICATION_MAX_RETRIES = env_int("NOTIFICATION_MAX_RETRIES", 3)
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
 NOTIFICATION_STUCK_AFTER_SECONDS = env_int("NOTIFICATION_STUCK_AFTER_SECONDS", 600)
+# Celery kills a task after this many seconds (prefork); SoftTimeLimitExceeded is raised in it a little earlier.
+NOTIFICATION_TASK_TIME_LIMIT = env_int("NOTIFICATION_TASK_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = NOTIFICATION_TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = NOTIFICATION_TASK_TIME_LIMIT - max(1, min(30, NOTIFICATION_TASK_TIME_LIMIT // 10))
 DEFAULT_CHANNEL_PRIORITY = env_list("DEFAULT_CHANNEL_PRIORITY", "whatsapp,email,push")
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "EC").upper()
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 365)
+
+# The sweeps take a row still `sending` after NOTIFICATION_STUCK_AFTER_SECONDS as one whose worker died: that is
+# only true if no task can run that long. And a provider call that outlives the soft limit is cut short with an
+# unknown outcome, so each channel's timeout must fit inside it.
+if NOTIFICATION_STUCK_AFTER_SECONDS <= NOTIFICATION_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_STUCK_AFTER_SECONDS={NOTIFICATION_STUCK_AFTER_SECONDS} debe ser mayor que "
+        f"NOTIFICATION_TASK_TIME_LIMIT={NOTIFICATION_TASK_TIME_LIMIT}: si no, el barrido podría tomar por "
+        "abandonado un envío que sigue en curso."
+    )
+for _name in ("EVOLUTION_TIMEOUT", "EMAIL_TIMEOUT", "PUSH_TIMEOUT"):
+    if globals()[_name] >= CELERY_TASK_SOFT_TIME_LIMIT:
+        raise ImproperlyConfigured(
+            f"{_name}={globals()[_name]} debe ser menor que el límite blando de las tareas "
+            f"({CELERY_TASK_SOFT_TIME_LIMIT} s, de NOTIFICATION_TASK_TIME_LIMIT={NOTIFICATION_TASK_TIME_LIMIT})."
+        )
 
 _known_channels = {"email", "whatsapp", "push"}
 if set(DEFAULT_CHANNEL_PRIORITY) - _known_channels or len(set(DEFAULT_CHANNEL_PRIORITY)) != len(

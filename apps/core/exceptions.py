@@ -1,12 +1,14 @@
 """The two error types of the service.
 
 ApplicationError: valid input that cannot be served (→ HTTP 422 by default, or the status given).
-SendError: a channel adapter failed; `permanent` says whether retrying the same channel can help.
+SendError: a channel adapter failed; its ErrorKind says whether the same channel may be tried again.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from apps.core.constants import ErrorKind
 
 
 class ApplicationError(Exception):
@@ -28,13 +30,22 @@ class ApplicationError(Exception):
 
 
 class SendError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False, unknown_outcome: bool = False):
+    """A channel adapter could not send. `kind` says what the delivery service may do with the channel next:
+
+    - TRANSIENT: nothing reached the provider, or it refused for now; the same channel may be tried again;
+    - PERMANENT: it will never work for this message (a bad address, a misconfigured channel); give up on it;
+    - UNKNOWN_OUTCOME: the request may have been acted on (a read timeout, a 5xx after sending); whether the
+      channel may be tried again is the channel's policy (apps.notifications.services.delivery), not the adapter's.
+
+    `code` is a machine-readable reason for the cases the service acts on (e.g. `not_on_whatsapp`,
+    `subscription_gone`); empty otherwise.
+    """
+
+    def __init__(self, message: str, kind: str = ErrorKind.TRANSIENT, *, code: str = ""):
         super().__init__(message)
         self.message = message
-        self.permanent = permanent
-        # The provider may have acted (e.g. a read timeout after the request was sent):
-        # never resend on the same channel, but do fall back.
-        self.unknown_outcome = unknown_outcome
+        self.kind = ErrorKind(kind)
+        self.code = code
 
     def __repr__(self) -> str:
-        return f"SendError({self.message!r}, permanent={self.permanent}, unknown_outcome={self.unknown_outcome})"
+        return f"SendError({self.message!r}, {self.kind.value!r}, code={self.code!r})"

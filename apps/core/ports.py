@@ -1,28 +1,39 @@
-"""The only port of the service: a channel that sends one message to the outside world.
+"""The only port of the service: a channel that sends one message to one address in the outside world.
 
-Adapters (apps.notifications.adapters) implement it for SMTP, Evolution API and Web Push;
-tests use tests/fakes/channel.py. `send` returns a SendResult or raises apps.core.exceptions.SendError.
+Adapters (apps.notifications.adapters) implement it for SMTP, Evolution API and Web Push; tests use
+tests/fakes/channel.py. `send` returns a SendResult or raises apps.core.exceptions.SendError. Adapters are pure:
+they read settings and talk to their provider, never to our database; the delivery service
+(apps.notifications.services.delivery) turns what they say into rows.
 What comes back later (a provider's delivery or read receipt) arrives as a Receipt.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PushKeys:
+    """A browser's Web Push subscription keys (RFC 8291): its P-256 public key and its 16-byte auth secret."""
+
+    p256dh: str
+    auth: str
 
 
 @dataclass(frozen=True)
 class OutboundMessage:
     notification_id: str
     channel: str
-    recipients: tuple[str, ...]  # emails, E.164 numbers, or push subscription ids
+    # One address: an email, an E.164 number, or a push endpoint (then `push_keys` holds its keys).
+    recipient: str
     subject: str
     body: str
     html_body: str = ""
     url: str = ""
     tag: str = ""
-    extra: dict = field(default_factory=dict)
+    push_keys: PushKeys | None = None
 
 
 @dataclass(frozen=True)

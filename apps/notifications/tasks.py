@@ -1,13 +1,40 @@
-"""Celery tasks: thin, they take ids and call a service (names are stable, SPEC §8)."""
+"""Celery tasks: thin, they take ids and call a service (names are stable, SPEC §8).
+
+Services never import this module: they publish by name (apps.core.queue), so the arrows go one way.
+"""
+
+import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from apps.notifications.services import delivery
+from apps.notifications.services.maintenance import (
+    dispatches_retry_transient_failures,
+    notification_logs_purge,
+    notifications_requeue_stuck,
+    reminders_notify_due,
+)
+from apps.notifications.services.outbox import notification_relay_pending
+from apps.synchronization.services import sync_batches_purge, sync_batches_relay_pending
+
+logger = logging.getLogger(__name__)
+
+# While PostgreSQL is unreachable a send cannot even be claimed: try again a few times, then leave the row to
+# the sweeps (it is pending or queued in the database, so nothing is lost).
+DATABASE_RETRIES = 5
+DATABASE_RETRY_SECONDS = 10
 
 
 @shared_task(bind=True, name="notifications.send_notification_task", max_retries=None, acks_late=True)
 def send_notification_task(self, notification_id: str) -> str:
-    outcome = delivery.notification_send(notification_id=notification_id, task_id=self.request.id or "")
+    try:
+        outcome = delivery.notification_send(notification_id=notification_id, task_id=self.request.id or "")
+    except (OperationalError, InterfaceError) as exc:
+        if self.request.retries >= DATABASE_RETRIES:
+            raise
+        logger.warning("notification %s: database unavailable (%s); retrying", notification_id, type(exc).__name__)
+        raise self.retry(countdown=DATABASE_RETRY_SECONDS, exc=exc) from exc
     if outcome.result == delivery.RETRY:
         # The row is back in QUEUED: the retry claims it again like a first delivery.
         raise self.retry(countdown=outcome.countdown)
@@ -17,33 +44,20 @@ def send_notification_task(self, notification_id: str) -> str:
 @shared_task(name="notifications.relay_pending_notifications")
 def relay_pending_notifications() -> dict:
     """The outbox sweep: notifications and sync batches accepted while the broker was down (or lost by it)."""
-    from apps.notifications.services.outbox import notification_relay_pending
-    from apps.synchronization.services import sync_batches_relay_pending
-
     return {"notifications": notification_relay_pending(), "sync_batches": sync_batches_relay_pending()}
 
 
 @shared_task(name="notifications.check_maintenance_reminders")
 def check_maintenance_reminders() -> int:
-    from apps.notifications.services.maintenance import reminders_notify_due
-
     return reminders_notify_due()
 
 
 @shared_task(name="notifications.retry_failed_notifications")
 def retry_failed_notifications() -> dict:
-    from apps.notifications.services.maintenance import (
-        dispatches_retry_transient_failures,
-        notifications_requeue_stuck,
-    )
-
     return {"requeued": notifications_requeue_stuck(), "retried": dispatches_retry_transient_failures()}
 
 
 @shared_task(name="notifications.purge_old_notification_logs")
 def purge_old_notification_logs() -> dict:
     """Notification logs and finished sync batches (their payload is personal data) past LOG_RETENTION_DAYS."""
-    from apps.notifications.services.maintenance import notification_logs_purge
-    from apps.synchronization.services import sync_batches_purge
-
     return {"notification_logs": notification_logs_purge(), "sync_batches": sync_batches_purge()}

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.core.logging import current_request_id
+from apps.core.queue import task_publish
 from apps.notifications.models import CustomerContactInfo, Vehicle
 from apps.synchronization.models import SyncBatch
 from config.celery import app
@@ -198,6 +199,11 @@ def vehicles_sync(*, items: list[dict]) -> dict[str, int]:
 
 
 SYNCS = {SyncBatch.Kind.CUSTOMERS: customers_sync, SyncBatch.Kind.VEHICLES: vehicles_sync}
+# The task of each kind, by its stable name (apps.synchronization.tasks).
+SYNC_TASKS = {
+    SyncBatch.Kind.CUSTOMERS: "synchronization.sync_customers",
+    SyncBatch.Kind.VEHICLES: "synchronization.sync_vehicles",
+}
 
 
 # --- batches ----------------------------------------------------------------------------------------
@@ -219,10 +225,8 @@ def sync_batch_accept(*, kind: str, items: list[dict]) -> SyncBatch:
 
 def sync_batch_enqueue(batch: SyncBatch) -> bool:
     """Hand a batch to the broker; if the broker is down it keeps its status (and is logged) for the relay sweep."""
-    from apps.synchronization.tasks import SYNC_TASKS
-
     try:
-        SYNC_TASKS[batch.kind].apply_async(args=[str(batch.id)], task_id=str(batch.task_id), retry=False)
+        task_publish(SYNC_TASKS[batch.kind], args=[str(batch.id)], task_id=str(batch.task_id))
     except Exception:  # the broker is down or unreachable: the batch is safe in the database
         logger.warning("broker unavailable; sync batch %s (%s) stays %s", batch.id, batch.kind, batch.status)
         return False

@@ -49,6 +49,3 @@ def sync_customers(self, batch_id: str) -> dict:
 @shared_task(bind=True, name="synchronization.sync_vehicles", track_started=True, max_retries=MAX_RETRIES)
 def sync_vehicles(self, batch_id: str) -> dict:
     return _run(self, batch_id, SyncBatch.Kind.VEHICLES)
-
-
-SYNC_TASKS = {SyncBatch.Kind.CUSTOMERS: sync_customers, SyncBatch.Kind.VEHICLES: sync_vehicles}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from apps.core.exceptions import SendError
+import threading
+
 from apps.core.ports import OutboundMessage, SendResult
 
 
 class FakeSender:
-    """Records what it sent; `script` is a list of errors (or None for success) for the next sends."""
+    """Records what it sent; `script` holds the outcome of the next sends (an error to raise, or None for a
+    success). `hold()` makes the next sends block inside the provider call until `release()`: a slow send."""
 
     channel = "fake"
 
@@ -17,22 +19,42 @@ class FakeSender:
         self.configured = configured
         self.sent: list[OutboundMessage] = []
         self.calls = 0
-        self.script: list[SendError | None] = []
+        self.script: list[BaseException | None] = []
+        self._lock = threading.Lock()
+        self._gate: threading.Event | None = None
+        self.entered = threading.Event()  # set once a send is inside the provider call
 
     def is_configured(self) -> bool:
         return self.configured
 
-    def fail_next(self, *errors: SendError) -> None:
+    def fail_next(self, *errors: BaseException | None) -> None:
         self.script.extend(errors)
 
+    def hold(self) -> None:
+        self._gate = threading.Event()
+        self.entered.clear()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+
     def send(self, message: OutboundMessage) -> SendResult:
-        self.calls += 1
-        if self.script:
-            error = self.script.pop(0)
-            if error is not None:
-                raise error
-        self.sent.append(message)
-        return SendResult(provider_message_id=f"{self.channel}-{len(self.sent)}")
+        with self._lock:
+            self.calls += 1
+            step = self.script.pop(0) if self.script else None
+            gate = self._gate
+        self.entered.set()
+        if gate is not None and not gate.wait(timeout=30):
+            raise AssertionError("a held send was never released")
+        if step is not None:
+            raise step
+        with self._lock:
+            self.sent.append(message)
+            number = len(self.sent)
+        return SendResult(provider_message_id=f"{self.channel}-{number}")
+
+    def recipients(self) -> list[str]:
+        return [m.recipient for m in self.sent]
 
 
 class FakeEmailSender(FakeSender):

@@ -3,6 +3,8 @@
 import pytest
 from django.core.management import call_command
 
+from apps.core.constants import ErrorKind
+from apps.core.exceptions import SendError
 from apps.notifications.models import CustomerContactInfo, Dispatch, NotificationLog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,11 +58,9 @@ def test_resend_creates_a_new_row_and_sends_it(admin_client, client_api, fake_se
 
 
 def test_a_resend_never_moves_a_finished_dispatch_back(admin_client, client_api, fake_senders):
-    from apps.core.exceptions import SendError
-
     original = dispatch_sent_on_whatsapp(client_api)
     Dispatch.objects.filter(id=original.dispatch_id).update(status="read")
-    fake_senders["whatsapp"].fail_next(SendError("401 Unauthorized", permanent=True))
+    fake_senders["whatsapp"].fail_next(SendError("401 Unauthorized", ErrorKind.PERMANENT))
     assert resend(admin_client, original).status_code == 200
     assert Dispatch.objects.get(id=original.dispatch_id).status == "read"
     # The copy failed on WhatsApp and, like any row, the plan went on to email.

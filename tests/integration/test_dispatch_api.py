@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.notifications.models import (
     CustomerContactInfo,
@@ -46,7 +47,7 @@ def test_seed_example_is_accepted_and_sent_on_whatsapp(client_api, customer, fak
     assert r["Location"].endswith(f"/dispatches/{body['dispatch_id']}/")
 
     [message] = fake_senders["whatsapp"].sent
-    assert message.recipients == ("+593991234567",)
+    assert message.recipient == "+593991234567"
     assert "Carlos Mendoza" in message.body and "ABC123" in message.body
     assert "{{" not in message.body
     assert fake_senders["email"].sent == []
@@ -63,7 +64,7 @@ def test_customer_preferences_order_the_plan(client_api, customer, fake_senders)
     r = post(client_api)
     assert r.json()["channel_plan"] == ["email", "whatsapp"]
     [message] = fake_senders["email"].sent
-    assert message.recipients == ("carlos@example.com",)
+    assert message.recipient == "carlos@example.com"
     assert message.subject and "{{" not in message.html_body
 
 
@@ -210,7 +211,7 @@ def test_transient_failures_retry_then_fall_back_to_email(client_api, customer, 
 
 
 def test_permanent_failure_falls_back_without_retrying(client_api, customer, fake_senders):
-    fake_senders["whatsapp"].fail_next(SendError("número no está en WhatsApp", permanent=True))
+    fake_senders["whatsapp"].fail_next(SendError("número no está en WhatsApp", ErrorKind.PERMANENT))
     r = post(client_api)
     dispatch = Dispatch.objects.get(id=r.json()["dispatch_id"])
     whatsapp, email = dispatch.notifications.order_by("created_at")
@@ -219,7 +220,7 @@ def test_permanent_failure_falls_back_without_retrying(client_api, customer, fak
 
 
 def test_unknown_outcome_is_never_resent_on_whatsapp(client_api, customer, fake_senders):
-    fake_senders["whatsapp"].fail_next(SendError("read timeout", unknown_outcome=True))
+    fake_senders["whatsapp"].fail_next(SendError("read timeout", ErrorKind.UNKNOWN_OUTCOME))
     r = post(client_api)
     dispatch = Dispatch.objects.get(id=r.json()["dispatch_id"])
     whatsapp, email = dispatch.notifications.order_by("created_at")
@@ -229,8 +230,8 @@ def test_unknown_outcome_is_never_resent_on_whatsapp(client_api, customer, fake_
 
 
 def test_all_channels_failed_marks_the_dispatch_failed(client_api, customer, fake_senders):
-    fake_senders["whatsapp"].fail_next(SendError("bad", permanent=True))
-    fake_senders["email"].fail_next(SendError("refused", permanent=True))
+    fake_senders["whatsapp"].fail_next(SendError("bad", ErrorKind.PERMANENT))
+    fake_senders["email"].fail_next(SendError("refused", ErrorKind.PERMANENT))
     r = post(client_api)
     dispatch = Dispatch.objects.get(id=r.json()["dispatch_id"])
     assert dispatch.status == "failed"

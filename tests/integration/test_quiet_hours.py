@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.notifications.admin.channels import TallerChannelConfigForm
 from apps.notifications.models import (
@@ -105,7 +106,7 @@ def test_the_sweeps_do_not_send_before_the_end_and_the_relay_sends_once_after(cl
     assert relay_at(END) == 1
     assert relay_at(END + timedelta(minutes=1)) == 0
     [message] = seeded["whatsapp"].sent
-    assert message.recipients == ("+593991234567",)
+    assert message.recipient == "+593991234567"
     assert seeded["whatsapp"].calls == 1
     row.refresh_from_db()
     dispatch.refresh_from_db()
@@ -158,13 +159,13 @@ def test_staff_notifications_wait_for_the_end_of_the_quiet_hours(client_api, see
     assert relay_at(END - timedelta(minutes=1)) == 0
     assert relay_at(END) == 1
     [message] = seeded["whatsapp"].sent
-    assert message.recipients == ("+593991111111",)
+    assert message.recipient == "+593991111111"
     assert dispatch.notifications.get().status == "sent"
 
 
 def test_a_fallback_row_in_quiet_hours_waits_too(client_api, seeded):
     quiet("email")
-    seeded["whatsapp"].fail_next(SendError("no está en WhatsApp", permanent=True))
+    seeded["whatsapp"].fail_next(SendError("no está en WhatsApp", ErrorKind.PERMANENT))
     dispatch = dispatch_at(client_api, AT_3AM)
     whatsapp, email = dispatch.notifications.order_by("created_at")
     assert whatsapp.status == "failed"

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.notifications.models import (
     CustomerContactInfo,
@@ -183,8 +184,8 @@ def test_transient_failed_dispatch_gets_two_more_rounds_at_most(reminder, fake_s
 
 
 def test_permanent_failure_is_not_retried_by_the_sweep(reminder, fake_senders, client_api):
-    fake_senders["whatsapp"].fail_next(SendError("no está en WhatsApp", permanent=True))
-    fake_senders["email"].fail_next(SendError("550 no such user", permanent=True))
+    fake_senders["whatsapp"].fail_next(SendError("no está en WhatsApp", ErrorKind.PERMANENT))
+    fake_senders["email"].fail_next(SendError("550 no such user", ErrorKind.PERMANENT))
     _dispatch(client_api)
     assert retry_failed_notifications.apply().get()["retried"] == 0
 

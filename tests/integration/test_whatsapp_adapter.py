@@ -9,17 +9,18 @@ import socket
 import pytest
 from django.test import override_settings
 
+from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.core.ports import OutboundMessage
 from apps.notifications.adapters import get_sender, reset_senders
-from apps.notifications.adapters.whatsapp import WhatsAppSender
+from apps.notifications.adapters.whatsapp import NOT_ON_WHATSAPP, WhatsAppSender
 from tests.fakes.evolution_server import EvolutionServer
 
 pytestmark = pytest.mark.integration
 
 KEY, INSTANCE = "test-key-0f3a9c", "ambacar"
 ANA, LUIS = "+593991234567", "+593987654321"
-NOWA, NOWA2 = "+593990000000", "+593990000001"  # not on WhatsApp
+NOWA = "+593990000000"  # not on WhatsApp
 
 
 def evolution_settings(server: EvolutionServer, **overrides):
@@ -33,15 +34,13 @@ def evolution_settings(server: EvolutionServer, **overrides):
     return override_settings(**{**values, **overrides})
 
 
-def message(*recipients: str, body: str = "Hola Ana,\nsu vehículo está listo.") -> OutboundMessage:
-    return OutboundMessage(
-        notification_id="n-1", channel="whatsapp", recipients=recipients or (ANA,), subject="", body=body
-    )
+def message(recipient: str = ANA, body: str = "Hola Ana,\nsu vehículo está listo.") -> OutboundMessage:
+    return OutboundMessage(notification_id="n-1", channel="whatsapp", recipient=recipient, subject="", body=body)
 
 
 @pytest.fixture
 def evo():
-    with EvolutionServer(apikey=KEY, instance=INSTANCE, unregistered=(NOWA, NOWA2)) as server:
+    with EvolutionServer(apikey=KEY, instance=INSTANCE, unregistered=(NOWA,)) as server:
         yield server
 
 
@@ -129,7 +128,7 @@ def test_number_not_on_whatsapp_is_permanent_and_masked(evo, sender, caplog):
     caplog.set_level(logging.INFO)
     error = send_error(sender, message(NOWA))
 
-    assert error.permanent and not error.unknown_outcome
+    assert (error.kind, error.code) == (ErrorKind.PERMANENT, NOT_ON_WHATSAPP)
     assert "no tiene WhatsApp" in error.message
     assert "593990000000" not in error.message
     assert "593990000000" not in caplog.text
@@ -139,7 +138,7 @@ def test_wrong_api_key_is_permanent_and_never_echoed(evo, sender):
     with evolution_settings(evo, EVOLUTION_API_KEY="wrong-secret-key"):
         error = send_error(sender, message())
 
-    assert error.permanent
+    assert error.kind == ErrorKind.PERMANENT
     assert error.message == "API key de Evolution inválida: revise EVOLUTION_API_KEY."
     assert "wrong-secret-key" not in repr(error)
 
@@ -148,7 +147,7 @@ def test_unknown_instance_is_permanent(evo, sender):
     with evolution_settings(evo, EVOLUTION_INSTANCE="otra"):
         error = send_error(sender, message())
 
-    assert error.permanent
+    assert error.kind == ErrorKind.PERMANENT
     assert "EVOLUTION_INSTANCE" in error.message
 
 
@@ -156,7 +155,7 @@ def test_wrong_base_path_is_permanent(evo, sender):
     with evolution_settings(evo, EVOLUTION_API_URL=evo.url + "/api"):
         error = send_error(sender, message())
 
-    assert error.permanent
+    assert error.kind == ErrorKind.PERMANENT
     assert "EVOLUTION_API_URL" in error.message
 
 
@@ -164,29 +163,30 @@ def test_body_of_the_other_api_version_is_permanent(evo, sender):
     with evolution_settings(evo, EVOLUTION_API_VERSION="v1"):  # the fake speaks v2
         error = send_error(sender, message())
 
-    assert error.permanent
+    assert error.kind == ErrorKind.PERMANENT
     assert "EVOLUTION_API_VERSION" in error.message
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 429])
-def test_server_errors_and_429_are_transient(evo, sender, status):
+@pytest.mark.parametrize("status", [500, 503, 429])  # the fake's 500 is the pre-send "Connection Closed"
+def test_errors_before_sending_are_transient(evo, sender, status):
     evo.fail_next(1, status=status)
     error = send_error(sender, message())
 
-    assert not error.permanent and not error.unknown_outcome
+    assert error.kind == ErrorKind.TRANSIENT
     assert sender.send(message()).provider_message_id  # the next attempt goes through
 
 
-def test_gateway_timeout_has_unknown_outcome(evo, sender):
-    evo.fail_next(1, status=504)
-    assert send_error(sender, message()).unknown_outcome
+@pytest.mark.parametrize(("status", "body"), [(500, "Internal Server Error"), (502, None), (504, None)])
+def test_other_server_errors_have_an_unknown_outcome(evo, sender, status, body):
+    evo.fail_next(1, status=status, message=body)
+    assert send_error(sender, message()).kind == ErrorKind.UNKNOWN_OUTCOME
 
 
 def test_whatsapp_disconnected_is_transient(evo, sender):
     evo.disconnect()
     error = send_error(sender, message())
 
-    assert not error.permanent and not error.unknown_outcome
+    assert error.kind == ErrorKind.TRANSIENT
     assert "Connection Closed" in error.message
 
 
@@ -194,7 +194,7 @@ def test_connection_refused_is_transient_and_recovers(evo, sender):
     sender.send(message())  # a pooled connection exists, then the server goes away
     evo.down()
     error = send_error(sender, message())
-    assert not error.permanent and not error.unknown_outcome
+    assert error.kind == ErrorKind.TRANSIENT
 
     evo.up()
     assert sender.send(message()).provider_message_id == evo.accepted[-1]
@@ -210,7 +210,7 @@ def test_nothing_listening_is_transient():
     ):
         error = send_error(whatsapp, message())
     whatsapp.close()
-    assert not error.permanent and not error.unknown_outcome
+    assert error.kind == ErrorKind.TRANSIENT
 
 
 def test_read_timeout_has_unknown_outcome(evo, sender):
@@ -218,7 +218,7 @@ def test_read_timeout_has_unknown_outcome(evo, sender):
     with evolution_settings(evo, EVOLUTION_TIMEOUT=1):
         error = send_error(sender, message())
 
-    assert error.unknown_outcome
+    assert error.kind == ErrorKind.UNKNOWN_OUTCOME
     assert evo.sent_texts() == [("593991234567", "Hola Ana,\nsu vehículo está listo.")]  # it did reach Evolution
 
 
@@ -227,63 +227,6 @@ def test_not_configured_is_permanent_without_a_request(evo, sender):
         assert not sender.is_configured()
         error = send_error(sender, message())
 
-    assert error.permanent
+    assert error.kind == ErrorKind.PERMANENT
     assert error.message.startswith("WhatsApp no está configurado")
     assert evo.received == []
-
-
-# --- several recipients (a taller's staff) ------------------------------------------------------------------
-
-
-def test_several_recipients_all_accepted(evo, sender):
-    result = sender.send(message(ANA, LUIS))
-
-    assert result.provider_message_id == ",".join(evo.accepted)
-    assert result.detail == ""
-    assert [number for number, _ in evo.sent_texts()] == ["593991234567", "593987654321"]
-
-
-def test_several_recipients_partial_success(evo, sender):
-    result = sender.send(message(NOWA, LUIS))
-
-    assert result.provider_message_id == evo.accepted[0]
-    assert "1 de 2" in result.detail and "no tiene WhatsApp" in result.detail
-    assert "593990000000" not in result.detail
-
-
-def test_several_recipients_all_rejected_is_permanent(evo, sender):
-    error = send_error(sender, message(NOWA, NOWA2))
-
-    assert error.permanent
-    assert len(evo.received) == 2  # a number not on WhatsApp does not stop the loop
-    assert error.message.count("no tiene WhatsApp") == 2
-
-
-def test_channel_error_stops_the_loop_and_is_raised(evo, sender):
-    evo.fail_next(1, status=500)
-    error = send_error(sender, message(ANA, LUIS))
-
-    assert not error.permanent and not error.unknown_outcome  # nobody got it: a retry is safe
-    assert len(evo.received) == 1
-
-
-def test_worst_error_wins_when_nobody_accepted(evo, sender):
-    evo.delay_next(0)
-    evo.delay_next(3)  # the second request times out
-    with evolution_settings(evo, EVOLUTION_TIMEOUT=1):
-        error = send_error(sender, message(NOWA, ANA))
-
-    assert error.unknown_outcome and not error.permanent  # unknown_outcome > permanent: never resend
-    assert "no tiene WhatsApp" in error.message
-
-
-def test_channel_error_after_an_acceptance_is_reported_not_raised(evo, sender):
-    evo.delay_next(0)
-    evo.delay_next(3)  # LUIS times out: the loop stops, NOWA is not tried
-    with evolution_settings(evo, EVOLUTION_TIMEOUT=1):
-        result = sender.send(message(ANA, LUIS, NOWA))
-
-    assert result.provider_message_id == evo.accepted[0]
-    assert result.detail.startswith("1 de 3 números aceptados.")
-    assert "pudo enviarse" in result.detail and result.detail.endswith("1 sin intentar.")
-    assert len(evo.received) == 2

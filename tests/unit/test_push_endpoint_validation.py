@@ -9,13 +9,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import override_settings
 
 from apps.core.exceptions import ApplicationError
-from apps.notifications.services.push import (
+from apps.core.webpush import (
     p256_point_decode,
     push_endpoint_validate,
     push_host_allowed,
     push_keys_validate,
-    push_public_key_get,
 )
+from apps.notifications.services.push import push_public_key_get
 
 ALLOWED = ["fcm.googleapis.com", ".push.services.mozilla.com", "web.push.apple.com", ".notify.windows.com"]
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from apps.notifications.adapters.whatsapp import (
-    NotOnWhatsApp,
+    NOT_ON_WHATSAPP,
     classify_exception,
     classify_response,
     send_text_body,
@@ -20,7 +20,7 @@ def envelope(status: int, error: str, message) -> dict:
 
 
 def kind(error) -> str:
-    return UNKNOWN if error.unknown_outcome else PERMANENT if error.permanent else TRANSIENT
+    return error.kind.value
 
 
 V2_REPLY = {
@@ -51,7 +51,7 @@ def test_success_is_not_an_error(status):
 def test_number_not_on_whatsapp(item):
     error = classify_response(400, envelope(400, "Bad Request", [item]))
 
-    assert isinstance(error, NotOnWhatsApp)
+    assert error.code == NOT_ON_WHATSAPP
     assert kind(error) == PERMANENT
     assert error.message == "El número 5939*****000 no tiene WhatsApp."
 
@@ -75,7 +75,9 @@ def test_number_not_on_whatsapp(item):
         (500, "Connection Closed", TRANSIENT, "Connection Closed"),
         (500, ["Error: Connection Closed"], TRANSIENT, "Connection Closed"),
         (500, "Cannot read properties of undefined (reading 'textMessage')", TRANSIENT, "500"),
-        (502, "Bad Gateway", TRANSIENT, "502"),
+        # Any other 5xx may come after the message left (a failed insert after sending, a proxy giving up).
+        (500, "Internal Server Error", UNKNOWN, "pudo enviarse"),
+        (502, "Bad Gateway", UNKNOWN, "502"),
         (503, "Service Unavailable", TRANSIENT, "503"),
         (504, "Gateway Timeout", UNKNOWN, "504"),
         (302, "Found", PERMANENT, "302"),
@@ -86,7 +88,7 @@ def test_error_answers(status, message, expected, mentions):
 
     assert kind(error) == expected
     assert mentions in error.message
-    assert not isinstance(error, NotOnWhatsApp)
+    assert error.code != NOT_ON_WHATSAPP
 
 
 def test_wrong_key_message_is_exact():
@@ -95,7 +97,8 @@ def test_wrong_key_message_is_exact():
 
 
 def test_body_that_is_not_the_envelope():
-    assert kind(classify_response(502, "<html><body>502 Bad Gateway</body></html>")) == TRANSIENT
+    assert kind(classify_response(503, "<html><body>503 Service Unavailable</body></html>")) == TRANSIENT
+    assert kind(classify_response(502, "<html><body>502 Bad Gateway</body></html>")) == UNKNOWN
     assert kind(classify_response(400, None)) == PERMANENT
 
 

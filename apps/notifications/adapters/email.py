@@ -1,22 +1,62 @@
 """Email through Django's mail backend (SMTP in production): text body plus an escaped HTML alternative.
 
-One backend connection is opened lazily and reused across messages; a dropped connection is reopened once.
+One backend connection is opened lazily and reused across messages; a connection the server dropped while idle
+is reopened once. Failures are classified by the SMTP phase they happen in: before the end of the message's
+data nothing was delivered (transient or permanent by the reply code); a timeout or a dropped connection after
+the final "." may follow an accepted message (RFC 1047), so its outcome is unknown. Every attempt of one
+notification carries the same Message-ID, so a mailbox that got the message already can drop a resend.
 """
 
 from __future__ import annotations
 
 import contextlib
 import smtplib
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.utils import DNS_NAME
 
+from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.core.ports import OutboundMessage, SendResult
 
 _SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class _DataPhase:
+    """Remembers whether the end of the current message's data ("<CRLF>.<CRLF>") has been written."""
+
+    data_ended = False
+
+    def mail(self, *args, **kwargs):
+        self.data_ended = False  # a new message starts
+        return super().mail(*args, **kwargs)
+
+    def send(self, s):
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.data_ended = True
+
+
+class _SMTP(_DataPhase, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_DataPhase, smtplib.SMTP_SSL):
+    pass
+
+
+class PhaseTrackingBackend(SMTPBackend):
+    """Django's SMTP backend whose connection knows the phase a failure happened in."""
+
+    @property
+    def connection_class(self):
+        return _SMTPSSL if self.use_ssl else _SMTP
+
+
+def message_id_for(notification_id: str) -> str:
+    return f"<{notification_id}@{DNS_NAME}>"
 
 
 class EmailSender:
@@ -46,7 +86,12 @@ class EmailSender:
         config = self._current_config()
         if self._connection is None or config != self._config:
             self.close()
-            self._connection = get_connection(timeout=settings.EMAIL_TIMEOUT, fail_silently=False)
+            backend = (
+                "apps.notifications.adapters.email.PhaseTrackingBackend"
+                if settings.EMAIL_BACKEND == _SMTP_BACKEND
+                else None
+            )
+            self._connection = get_connection(backend, timeout=settings.EMAIL_TIMEOUT, fail_silently=False)
             self._config = config
         return self._connection
 
@@ -59,62 +104,69 @@ class EmailSender:
 
     def send(self, message: OutboundMessage) -> SendResult:
         if not self.is_configured():
-            raise SendError("El email no está configurado (EMAIL_HOST vacío).", permanent=True)
-        if not message.recipients:
-            raise SendError("La notificación no tiene destinatarios de email.", permanent=True)
-        from_email = message.extra.get("from_email") or settings.DEFAULT_FROM_EMAIL
-        message_id = make_msgid(domain=DNS_NAME)
+            raise SendError("El email no está configurado (EMAIL_HOST vacío).", ErrorKind.PERMANENT)
+        if not message.recipient:
+            raise SendError("La notificación no tiene destinatario de email.", ErrorKind.PERMANENT)
+        message_id = message_id_for(message.notification_id)
         try:
             email = EmailMultiAlternatives(
                 subject=message.subject,
                 body=message.body,
-                from_email=from_email,
-                to=list(message.recipients),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[message.recipient],
                 headers={"Message-ID": message_id, "X-Notification-Id": message.notification_id},
             )
             if message.html_body:
                 email.attach_alternative(message.html_body, "text/html")
             self._send_with_reconnect(email)
         except BadHeaderError as exc:
-            raise SendError(f"Cabecera de email inválida: {exc}", permanent=True) from exc
+            raise SendError(f"Cabecera de email inválida: {exc}", ErrorKind.PERMANENT) from exc
         except ValueError as exc:  # e.g. a newline in an address
-            raise SendError(f"Dirección de email inválida: {exc}", permanent=True) from exc
+            raise SendError(f"Dirección de email inválida: {exc}", ErrorKind.PERMANENT) from exc
         return SendResult(provider_message_id=message_id)
+
+    def _open(self):
+        connection = self._get_connection()
+        try:
+            # Opened here, the connection stays open after send_messages() for the next message.
+            connection.open()
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise SendError(
+                "Credenciales SMTP rechazadas: revise EMAIL_HOST_USER/PASSWORD.", ErrorKind.PERMANENT
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise SendError(f"No se pudo contactar al servidor SMTP: {type(exc).__name__}: {exc}") from exc
+        return connection
 
     def _send_with_reconnect(self, email: EmailMultiAlternatives) -> None:
         for attempt in (1, 2):
-            connection = self._get_connection()
+            connection = self._open()
             email.connection = connection
             try:
-                # Opened here, the connection stays open after send_messages() for the next message.
-                connection.open()
                 email.send(fail_silently=False)
                 return
-            except smtplib.SMTPServerDisconnected as exc:
-                # A reused connection the server closed while idle: reopen once, then give up for now.
-                self.close()
-                if attempt == 2:
-                    raise SendError(f"El servidor SMTP cerró la conexión: {exc}") from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = {code for code, _ in exc.recipients.values()}
-                permanent = all(code >= 500 for code in codes)
-                raise SendError(
-                    f"Destinatario rechazado por el servidor SMTP ({sorted(codes)}).", permanent=permanent
-                ) from exc
-            except smtplib.SMTPAuthenticationError as exc:
-                self.close()
-                raise SendError(
-                    "Credenciales SMTP rechazadas: revise EMAIL_HOST_USER/PASSWORD.", permanent=True
-                ) from exc
+                kind = ErrorKind.PERMANENT if all(code >= 500 for code in codes) else ErrorKind.TRANSIENT
+                raise SendError(f"Destinatario rechazado por el servidor SMTP ({sorted(codes)}).", kind) from exc
             except smtplib.SMTPResponseException as exc:
+                # The server answered no (to MAIL FROM, or to the data itself): nothing was delivered.
                 self.close()
-                raise SendError(
-                    f"El servidor SMTP respondió {exc.smtp_code}: {_text(exc.smtp_error)}",
-                    permanent=exc.smtp_code >= 500,
-                ) from exc
-            except (TimeoutError, ConnectionError, OSError, smtplib.SMTPException) as exc:
+                kind = ErrorKind.PERMANENT if exc.smtp_code >= 500 else ErrorKind.TRANSIENT
+                raise SendError(f"El servidor SMTP respondió {exc.smtp_code}: {_text(exc.smtp_error)}", kind) from exc
+            except (OSError, smtplib.SMTPException) as exc:
+                after_data = getattr(connection.connection, "data_ended", False)
                 self.close()
-                raise SendError(f"No se pudo contactar al servidor SMTP: {type(exc).__name__}: {exc}") from exc
+                if after_data:
+                    raise SendError(
+                        f"El servidor SMTP no confirmó el mensaje ({type(exc).__name__}): pudo entregarse.",
+                        ErrorKind.UNKNOWN_OUTCOME,
+                    ) from exc
+                # Nothing was delivered. A reused connection the server closed while idle: reopen once.
+                if attempt == 2 or not isinstance(exc, smtplib.SMTPServerDisconnected):
+                    raise SendError(f"Falló la conexión con el servidor SMTP: {type(exc).__name__}: {exc}") from exc
 
 
 def _text(value) -> str:

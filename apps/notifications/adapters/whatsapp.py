@@ -1,12 +1,9 @@
-"""WhatsApp through Evolution API: one `POST /message/sendText/{instance}` per recipient (SPEC §9).
+"""WhatsApp through Evolution API: one `POST /message/sendText/{instance}` to one number (SPEC §9).
 
 Every answer and transport failure (contract: research/evolution_api.md) is classified here: SendError permanent,
-transient, or unknown_outcome when the request may have reached WhatsApp (SPEC §8.7: never resend on WhatsApp).
-
-Several recipients (a taller's staff) are sent in turn. "Not on WhatsApp" concerns one number, so the loop goes on;
-any other failure concerns the channel or the text, so it stops. At least one accepted → success, ids joined with
-',' and failures (masked) in SendResult.detail; no retry then, which would resend to those already served. None
-accepted → the worst error is raised: unknown_outcome > transient > permanent.
+transient, or unknown outcome when the request may have reached WhatsApp (SPEC §8.7, §13: never resent on
+WhatsApp). A taller's staff numbers are separate notification rows, one send each, so each number has its own
+outcome, provider id and receipts.
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.core.logging import mask_phone
 from apps.core.phones import e164_to_whatsapp_digits
@@ -52,8 +50,13 @@ def _config() -> _Config:
     )
 
 
-class NotOnWhatsApp(SendError):
-    """The 400 `exists: false`: this number only; the other recipients can still be tried."""
+# SendError codes the delivery service acts on.
+NOT_ON_WHATSAPP = "not_on_whatsapp"
+
+# 500 bodies that Evolution answers before anything reaches WhatsApp (research/evolution_api.md §1): the number
+# lookup threw because the socket is down, or the instance is not loaded. Any other 5xx may come after the
+# message left (a failed insert after sending, a proxy giving up), so its outcome is unknown.
+_PRE_SEND_500 = ("Connection Closed", "Cannot read properties of undefined")
 
 
 def send_text_body(version: str, number: str, text: str) -> dict:
@@ -80,24 +83,26 @@ def classify_response(status: int, body) -> SendError | None:
         missing = next((i for i in items if isinstance(i, dict) and i.get("exists") is False), None)
         if missing is not None:
             number = mask_phone(str(missing.get("number", "")))
-            return NotOnWhatsApp(f"El número {number} no tiene WhatsApp.", permanent=True)
+            return SendError(f"El número {number} no tiene WhatsApp.", ErrorKind.PERMANENT, code=NOT_ON_WHATSAPP)
         if "Error: " in detail:  # a Baileys error before the message left ("Timed Out", "Connection Closed")
             return SendError(f"WhatsApp no pudo enviar el mensaje ({detail}).")
         if "requires property" in detail:
             return SendError(
-                f"Evolution API rechazó el cuerpo ({detail}): revise EVOLUTION_API_VERSION.", permanent=True
+                f"Evolution API rechazó el cuerpo ({detail}): revise EVOLUTION_API_VERSION.", ErrorKind.PERMANENT
             )
-        return SendError(f"Evolution API rechazó el mensaje (400: {detail}).", permanent=True)
+        return SendError(f"Evolution API rechazó el mensaje (400: {detail}).", ErrorKind.PERMANENT)
     if status in (401, 403):
-        return SendError("API key de Evolution inválida: revise EVOLUTION_API_KEY.", permanent=True)
+        return SendError("API key de Evolution inválida: revise EVOLUTION_API_KEY.", ErrorKind.PERMANENT)
     if status == 404:
         setting = "EVOLUTION_INSTANCE" if "instance does not exist" in detail else "EVOLUTION_API_URL"
-        return SendError(f"Evolution API respondió 404 ({detail}): revise {setting}.", permanent=True)
-    if status == 504:  # a proxy gave up waiting: Evolution may have sent it
-        return SendError("Evolution API no respondió a tiempo (504): el mensaje pudo enviarse.", unknown_outcome=True)
-    if status == 429 or status >= 500:
+        return SendError(f"Evolution API respondió 404 ({detail}): revise {setting}.", ErrorKind.PERMANENT)
+    if status == 429 or status == 503 or (status == 500 and any(text in detail for text in _PRE_SEND_500)):
         return SendError(f"Evolution API respondió {status} ({detail}).")
-    return SendError(f"Respuesta inesperada de Evolution API ({status}: {detail}).", permanent=True)
+    if status >= 500:
+        return SendError(
+            f"Evolution API respondió {status} ({detail}): el mensaje pudo enviarse.", ErrorKind.UNKNOWN_OUTCOME
+        )
+    return SendError(f"Respuesta inesperada de Evolution API ({status}: {detail}).", ErrorKind.PERMANENT)
 
 
 def classify_exception(exc: Exception) -> SendError:
@@ -105,20 +110,15 @@ def classify_exception(exc: Exception) -> SendError:
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError):
         return SendError(f"No se pudo conectar con Evolution API ({name}).")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return SendError("EVOLUTION_API_URL no es una URL http(s) válida.", permanent=True)
+        return SendError("EVOLUTION_API_URL no es una URL http(s) válida.", ErrorKind.PERMANENT)
     # Read/write timeouts and broken connections happen after the request may have reached Evolution.
-    return SendError(f"Sin respuesta de Evolution API ({name}): el mensaje pudo enviarse.", unknown_outcome=True)
+    return SendError(f"Sin respuesta de Evolution API ({name}): el mensaje pudo enviarse.", ErrorKind.UNKNOWN_OUTCOME)
 
 
 def _redact(err: SendError, secret: str) -> SendError:
-    if secret not in err.message:
+    if not secret or secret not in err.message:
         return err
-    message = err.message.replace(secret, "***")
-    return type(err)(message, permanent=err.permanent, unknown_outcome=err.unknown_outcome)
-
-
-def _severity(err: SendError) -> int:
-    return 2 if err.unknown_outcome else 0 if err.permanent else 1
+    return SendError(err.message.replace(secret, "***"), err.kind, code=err.code)
 
 
 class WhatsAppSender:
@@ -137,31 +137,16 @@ class WhatsAppSender:
         if not cfg.complete:
             raise SendError(
                 "WhatsApp no está configurado: faltan EVOLUTION_API_URL, EVOLUTION_API_KEY o EVOLUTION_INSTANCE.",
-                permanent=True,
+                ErrorKind.PERMANENT,
             )
-        if not message.recipients:
-            raise SendError("No hay números de WhatsApp a los que enviar.", permanent=True)
-        recipients = list(dict.fromkeys(message.recipients))  # the same number twice would get it twice
-        accepted: list[str] = []
-        errors: list[SendError] = []
-        for e164 in recipients:
-            try:
-                accepted.append(self._send_one(cfg, e164, message.body))
-            except SendError as exc:
-                errors.append(_redact(exc, cfg.api_key))
-                logger.warning("whatsapp send to %s failed: %s", mask_phone(e164), errors[-1].message)
-                if not isinstance(exc, NotOnWhatsApp):
-                    break
-        failures = " ".join(e.message for e in errors)
-        if accepted:
-            skipped = len(recipients) - len(accepted) - len(errors)
-            detail = f"{len(accepted)} de {len(recipients)} números aceptados. {failures}" if errors else ""
-            detail += f" {skipped} sin intentar." if skipped else ""
-            return SendResult(",".join(filter(None, accepted)), detail)
-        if len(errors) == 1:
-            raise errors[0]
-        worst = max(errors, key=_severity)
-        raise SendError(failures, permanent=worst.permanent, unknown_outcome=worst.unknown_outcome)
+        if not message.recipient:
+            raise SendError("No hay un número de WhatsApp al que enviar.", ErrorKind.PERMANENT)
+        try:
+            return SendResult(provider_message_id=self._send_one(cfg, message.recipient, message.body))
+        except SendError as exc:
+            error = _redact(exc, cfg.api_key)
+            logger.warning("whatsapp send to %s failed: %s", mask_phone(message.recipient), error.message)
+            raise error from exc
 
     def _send_one(self, cfg: _Config, e164: str, text: str) -> str:
         body = send_text_body(cfg.version, e164_to_whatsapp_digits(e164), text)

@@ -9,7 +9,7 @@ import copy
 from django.contrib import admin
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.core.constants import Channel
 from apps.core.logging import mask_recipient
@@ -20,6 +20,7 @@ from apps.notifications.models import (
     NotificationAttempt,
     NotificationLog,
 )
+from apps.notifications.services.outbox import notification_resend
 
 from .base import ReadOnlyAdminMixin, ReadOnlyInlineMixin, json_display
 
@@ -196,8 +197,6 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Reenviar por el mismo canal (nuevo registro; si falla, sigue el plan del despacho)")
     def resend(self, request, queryset):
-        from apps.notifications.services.delivery import notification_resend
-
         finished = queryset.filter(status__in=["sent", "delivered", "read", "failed"])
         for row in finished:
             notification_resend(notification_id=row.id)
@@ -264,8 +263,8 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="reemplazado por")
     def fallback_to_link(self, obj):
-        fallback = NotificationLog.objects.filter(fallback_from=obj).first()
-        return _change_link(fallback.pk, NotificationLog, str(fallback)) if fallback else "-"
+        links = [_change_link(row.pk, NotificationLog, str(row)) for row in obj.fallbacks.order_by("created_at")]
+        return format_html_join(format_html("<br>"), "{}", ((link,) for link in links)) if links else "-"
 
 
 @admin.register(NotificationAttempt)

@@ -71,6 +71,13 @@ class Dispatch(BaseModel):
 
 
 class NotificationLog(BaseModel):
+    """One message to one address on one channel (a customer's push devices count as one address).
+
+    Its status moves pending → queued → sending → sent → delivered → read, or → failed; a transient failure
+    sends it back to queued for a retry. Every move out of `sending` is guarded by the attempt number the worker
+    claimed (apps.notifications.services.delivery), so a late worker never overwrites a newer outcome.
+    """
+
     dispatch = models.ForeignKey(
         Dispatch, verbose_name="despacho", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -104,14 +111,18 @@ class NotificationLog(BaseModel):
     error_kind = models.CharField("tipo de error", max_length=20, choices=ErrorKind.choices, blank=True)
     error_message = models.TextField("error", blank=True)
     provider_message_id = models.CharField("ID del proveedor", max_length=200, blank=True)
-    fallback_from = models.OneToOneField(
+    # The row whose failure brought this one. A staff row can bring several (one per address of the next channel).
+    fallback_from = models.ForeignKey(
         "self",
         verbose_name="reemplaza a",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="fallback_to",
+        related_name="fallbacks",
     )
+    # The dispatch's retry round the row belongs to (Dispatch.retry_rounds when it was created): a channel is
+    # tried once per round, so the fallback looks for the next channel among this round's rows.
+    round = models.PositiveSmallIntegerField("ronda", default=0)
     next_attempt_at = models.DateTimeField("próximo intento", null=True, blank=True)
     claimed_at = models.DateTimeField("tomado por un worker", null=True, blank=True)
     queued_at = models.DateTimeField("encolado", null=True, blank=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.core.exceptions import ApplicationError
+from apps.core.webpush import ENDPOINT_MAX_LENGTH, push_endpoint_validate, push_keys_validate
 from apps.notifications.models import PushSubscription
 from apps.notifications.serializers.vehicles import CustomerRefField
-from apps.notifications.services.push import ENDPOINT_MAX_LENGTH, push_endpoint_validate, push_keys_validate
 
 
 class SubscriptionKeysSerializer(serializers.Serializer):

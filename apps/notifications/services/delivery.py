@@ -1,7 +1,16 @@
-"""Sending one NotificationLog row (SPEC §8.5-8.7): claim, send, record, retry or fall back.
+"""Sending one NotificationLog row (SPEC §8.5-8.7, §13): claim, send, record, retry or fall back.
 
-The row is the unit of work and the outbox. A task only carries its id; the conditional UPDATE in
-`notification_claim` makes a redelivered or duplicated task a no-op, so nothing is sent twice.
+The row is the unit of work; a task carries only its id. The claim is a conditional UPDATE that takes a waiting
+row and counts the attempt, and every move out of `sending` (to sent, back to queued for a retry, to failed) is
+a conditional UPDATE on (id, status `sending`, that attempt number). Whoever moves the row first wins: a
+redelivered or duplicated task, or a worker that outlived the stuck-row sweep, finds its outcome refused, logs
+it and drops it. So a row that has failed over to the next channel can never also become sent, and no final
+state is overwritten.
+
+After an unknown outcome (the provider may have acted), whether the channel is tried again is its policy:
+WhatsApp is at most once (a resend can reach the person twice, and machine-like repeats get numbers banned), so
+it falls back at once; email and push are at least once, resent like a transient failure, because every attempt
+of a row carries the same Message-ID or push tag and the mailbox or the device drops the duplicate.
 """
 
 from __future__ import annotations
@@ -9,23 +18,23 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
+from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, Channel, DispatchStatus, ErrorKind, NotificationStatus
 from apps.core.exceptions import SendError
 from apps.core.logging import mask_recipient, request_id_scope
-from apps.core.ports import ChannelSender, OutboundMessage
+from apps.core.ports import ChannelSender, OutboundMessage, PushKeys, SendResult
 from apps.notifications.adapters import get_sender as default_get_sender
+from apps.notifications.adapters.push import SUBSCRIPTION_GONE
 from apps.notifications.models import Dispatch, NotificationAttempt, NotificationLog, PushSubscription
+from apps.notifications.services.outbox import notification_rows_create, notifications_enqueue_on_commit
+from apps.notifications.services.push import push_subscription_record
 from apps.notifications.services.quiet_hours import notification_quiet_hours_end
 from apps.notifications.services.receipts import notification_apply_receipts
 
@@ -34,13 +43,18 @@ logger = logging.getLogger(__name__)
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
 # Quiet hours: the row waits as pending until next_attempt_at; the relay sweep enqueues it then.
 DEFERRED = "deferred"
+# The row moved on while this worker was sending (the sweep, another worker): this outcome was not recorded.
+DROPPED = "dropped"
+
+# Channels on which an unknown outcome is tried again (at least once); WhatsApp never is (at most once).
+RESENT_AFTER_UNKNOWN_OUTCOME = frozenset({Channel.EMAIL, Channel.PUSH})
+_WAITING = (NotificationStatus.PENDING, NotificationStatus.QUEUED)
 
 
 @dataclass(frozen=True)
 class SendOutcome:
-    result: str  # SENT | RETRY | FAILED | SKIPPED | DEFERRED
+    result: str  # SENT | RETRY | FAILED | SKIPPED | DEFERRED | DROPPED
     countdown: float = 0.0  # RETRY: seconds to the retry; DEFERRED: seconds to the end of the quiet hours
-    fallback_id: str | None = None
 
 
 def retry_countdown(attempt: int, *, base: int | None = None) -> float:
@@ -50,56 +64,52 @@ def retry_countdown(attempt: int, *, base: int | None = None) -> float:
     return delay * (1 + random.uniform(0, 0.2))
 
 
-def notification_enqueue(notification_id) -> bool:
-    """Hand a row to the broker; on a broker failure it stays pending for the relay sweep."""
-    from apps.notifications.tasks import send_notification_task
+def notification_send(
+    *,
+    notification_id,
+    get_sender: Callable[[str], ChannelSender] = default_get_sender,
+    task_id: str = "",
+) -> SendOutcome:
+    row = NotificationLog.objects.select_related("dispatch").filter(id=notification_id, status__in=_WAITING).first()
+    if row is None:
+        logger.info("notification %s already claimed or finished; skipping", notification_id)
+        return SendOutcome(SKIPPED)
+    deferred = _defer_if_quiet(row)
+    if deferred is not None:
+        return deferred
+    if not _claim(row):
+        logger.info("notification %s claimed by another worker; skipping", notification_id)
+        return SendOutcome(SKIPPED)
+    # The request that accepted the dispatch names every log line of its delivery, in the worker too (SPEC §10).
+    with request_id_scope(row.dispatch.request_id if row.dispatch_id else ""):
+        return _send_claimed(row, get_sender=get_sender, task_id=task_id)
 
-    try:
-        send_notification_task.apply_async(args=[str(notification_id)], retry=False)
-    except Exception:  # the broker is down or unreachable: the row is safe in the database
-        logger.warning("broker unavailable; notification %s waits for the relay sweep", notification_id)
-        return False
+
+def _claim(row: NotificationLog) -> bool:
+    """Take the row as it was read (status and attempt count unchanged) and count this attempt. On success `row`
+    holds the attempt number that guards every later move of the row."""
     now = timezone.now()
-    # A row deferred by quiet hours (maybe by this very task, run eagerly or by a fast worker) stays pending.
-    NotificationLog.objects.filter(id=notification_id, status=NotificationStatus.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    ).update(status=NotificationStatus.QUEUED, queued_at=now)
-    return True
-
-
-def notification_enqueue_on_commit(notification_id) -> None:
-    transaction.on_commit(lambda: notification_enqueue(notification_id))
-
-
-def notification_claim(notification_id) -> bool:
-    """Atomically take a row that waits for work; False when another worker has it or it is done."""
-    now = timezone.now()
-    claimed = NotificationLog.objects.filter(
-        id=notification_id, status__in=[NotificationStatus.PENDING, NotificationStatus.QUEUED]
-    ).update(
+    claimed = NotificationLog.objects.filter(id=row.id, status=row.status, attempts=row.attempts).update(
         status=NotificationStatus.SENDING,
         claimed_at=now,
-        attempts=F("attempts") + 1,
+        attempts=row.attempts + 1,
         # In-process (eager) mode the task runs before the enqueue could mark the row queued.
-        queued_at=Coalesce(F("queued_at"), Value(now)),
+        queued_at=row.queued_at or now,
         updated_at=now,
     )
+    if claimed:
+        row.status, row.attempts, row.claimed_at = NotificationStatus.SENDING, row.attempts + 1, now
     return claimed == 1
 
 
-def notification_defer_if_quiet(notification_id) -> SendOutcome | None:
+def _defer_if_quiet(row: NotificationLog) -> SendOutcome | None:
     """Before the claim (no attempt counted, nothing sent): a row whose channel is in the quiet hours of its
     taller goes back to pending with next_attempt_at = the end of the quiet period; None when it may be sent."""
-    waiting = [NotificationStatus.PENDING, NotificationStatus.QUEUED]
-    row = NotificationLog.objects.only("id", "channel", "dispatch_id").filter(id=notification_id, status__in=waiting)
-    row = row.first()
-    if row is None:
-        return None  # claimed or finished: the claim says so
     now = timezone.now()
     until = notification_quiet_hours_end(notification=row, now=now)
     if until is None:
         return None
-    deferred = NotificationLog.objects.filter(id=notification_id, status__in=waiting).update(
+    deferred = NotificationLog.objects.filter(id=row.id, status=row.status, attempts=row.attempts).update(
         status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
     )
     if not deferred:
@@ -108,42 +118,18 @@ def notification_defer_if_quiet(notification_id) -> SendOutcome | None:
     return SendOutcome(DEFERRED, countdown=(until - now).total_seconds())
 
 
-def _outbound(row: NotificationLog) -> OutboundMessage:
-    if row.channel == Channel.PUSH and row.customer_id:
-        # Devices come and go: send to the subscriptions active now, not those at acceptance.
-        ids = PushSubscription.objects.filter(customer_id=row.customer_id, is_active=True).values_list("id", flat=True)
-        recipients = tuple(str(pk) for pk in ids)
-    else:
-        recipients = tuple(r.strip() for r in row.recipient.split(",") if r.strip())
-    url = f"{settings.FRONTEND_URL}/" if settings.FRONTEND_URL else ""
-    return OutboundMessage(
-        notification_id=str(row.id),
-        channel=row.channel,
-        recipients=recipients,
-        subject=row.subject,
-        body=row.body,
-        html_body=row.html_body,
-        url=url,
-        tag=str(row.dispatch_id or row.id),
-    )
-
-
-def notification_send(
-    *,
-    notification_id,
-    get_sender: Callable[[str], ChannelSender] = default_get_sender,
-    task_id: str = "",
-) -> SendOutcome:
-    deferred = notification_defer_if_quiet(notification_id)
-    if deferred is not None:
-        return deferred
-    if not notification_claim(notification_id):
-        logger.info("notification %s already claimed or finished; skipping", notification_id)
-        return SendOutcome(SKIPPED)
-    row = NotificationLog.objects.select_related("dispatch").get(id=notification_id)
-    # The request that accepted the dispatch names every log line of its delivery, in the worker too (SPEC §10).
-    with request_id_scope(row.dispatch.request_id if row.dispatch_id else ""):
-        return _send_claimed(row, get_sender=get_sender, task_id=task_id)
+def _outbound(row: NotificationLog, **overrides) -> OutboundMessage:
+    fields = {
+        "notification_id": str(row.id),
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "subject": row.subject,
+        "body": row.body,
+        "html_body": row.html_body,
+        "url": f"{settings.FRONTEND_URL}/" if settings.FRONTEND_URL else "",
+        "tag": str(row.dispatch_id or row.id),
+    }
+    return OutboundMessage(**(fields | overrides))
 
 
 def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSender], task_id: str) -> SendOutcome:
@@ -151,52 +137,65 @@ def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSe
         Dispatch.objects.filter(id=row.dispatch_id, status=DispatchStatus.QUEUED).update(
             status=DispatchStatus.IN_PROGRESS
         )
-    started = timezone.now()
-    clock = time.monotonic()
     attempt = NotificationAttempt.objects.create(
-        notification=row, number=row.attempts, started_at=started, task_id=task_id[:64]
+        notification=row, number=row.attempts, started_at=timezone.now(), task_id=task_id[:64]
     )
+    clock = time.monotonic()
+    sender = get_sender(row.channel)
     try:
-        result = get_sender(row.channel).send(_outbound(row))
+        result = _push_to_devices(row, sender) if row.channel == Channel.PUSH else sender.send(_outbound(row))
     except SendError as exc:
         error = exc
-    except Exception as exc:  # an adapter bug must not lose the row: record it and retry
+    except Exception as exc:
+        # Celery's SoftTimeLimitExceeded lands here too. Raised while the adapter was at work, so the request may
+        # have left: unknown outcome, which the channel's policy turns into a resend or a fallback.
         logger.exception("unexpected error sending notification %s", row.id)
-        error = SendError(f"Error inesperado: {type(exc).__name__}: {exc}")
+        error = SendError(f"Error inesperado durante el envío: {type(exc).__name__}", ErrorKind.UNKNOWN_OUTCOME)
     else:
         _attempt_finish(attempt, clock, succeeded=True)
         return _mark_sent(row, result.provider_message_id)
 
-    kind = (
-        ErrorKind.UNKNOWN_OUTCOME
-        if error.unknown_outcome
-        else ErrorKind.PERMANENT
-        if error.permanent
-        else ErrorKind.TRANSIENT
+    _attempt_finish(attempt, clock, succeeded=False, kind=error.kind, message=error.message)
+    may_retry = error.kind == ErrorKind.TRANSIENT or (
+        error.kind == ErrorKind.UNKNOWN_OUTCOME and row.channel in RESENT_AFTER_UNKNOWN_OUTCOME
     )
-    _attempt_finish(attempt, clock, succeeded=False, kind=kind, message=error.message)
-    exhausted = row.attempts > settings.NOTIFICATION_MAX_RETRIES
-    if kind == ErrorKind.TRANSIENT and not exhausted:
-        countdown = retry_countdown(row.attempts)
-        NotificationLog.objects.filter(id=row.id).update(
-            status=NotificationStatus.QUEUED,
-            error_kind=kind,
-            error_message=error.message[:2000],
-            next_attempt_at=timezone.now() + timedelta(seconds=countdown),
-            updated_at=timezone.now(),
+    if may_retry and row.attempts <= settings.NOTIFICATION_MAX_RETRIES:
+        return _schedule_retry(row, error)
+    return notification_fail_and_fall_back(row, error.kind, error.message)
+
+
+def _push_to_devices(row: NotificationLog, sender: ChannelSender) -> SendResult:
+    """One push per active device of the customer (devices come and go: those active now, not at acceptance).
+    Success when any device accepted it (SPEC §9); what each device answered is recorded on its subscription."""
+    subscriptions = list(PushSubscription.objects.filter(customer_id=row.customer_id, is_active=True))
+    if not subscriptions:
+        raise SendError("El cliente no tiene suscripciones push activas", ErrorKind.PERMANENT)
+    errors: list[SendError] = []
+    for subscription in subscriptions:
+        message = _outbound(
+            row,
+            recipient=subscription.endpoint,
+            push_keys=PushKeys(p256dh=subscription.p256dh, auth=subscription.auth),
         )
-        logger.info(
-            "notification %s %s attempt %s failed (transient), retry in %.0fs",
-            row.id,
-            row.channel,
-            row.attempts,
-            countdown,
-        )
-        return SendOutcome(RETRY, countdown=countdown)
-    return notification_fail_and_fall_back(row, kind, error.message)
+        try:
+            sender.send(message)
+        except SendError as exc:
+            errors.append(exc)
+            push_subscription_record(subscription=subscription, accepted=False, gone=exc.code == SUBSCRIPTION_GONE)
+        else:
+            push_subscription_record(subscription=subscription, accepted=True)
+    accepted = len(subscriptions) - len(errors)
+    if accepted:
+        return SendResult(detail=f"Notificación push entregada a {accepted} de {len(subscriptions)} dispositivos")
+    reasons = "; ".join(sorted({e.message for e in errors}))
+    kinds = {e.kind for e in errors}
+    # The kind that allows the most: a device that may be reached later keeps the whole row alive.
+    kind = next(k for k in (ErrorKind.TRANSIENT, ErrorKind.UNKNOWN_OUTCOME, ErrorKind.PERMANENT) if k in kinds)
+    raise SendError(f"Ningún dispositivo aceptó la notificación push (0 de {len(subscriptions)}): {reasons}", kind)
 
 
 def _attempt_finish(attempt, clock, *, succeeded, kind="", message=""):
+    """The attempt row records what the provider said, even when the row itself has moved on without it."""
     attempt.finished_at = timezone.now()
     attempt.duration_ms = int((time.monotonic() - clock) * 1000)
     attempt.succeeded = succeeded
@@ -205,16 +204,59 @@ def _attempt_finish(attempt, clock, *, succeeded, kind="", message=""):
     attempt.save(update_fields=["finished_at", "duration_ms", "succeeded", "error_kind", "error_message"])
 
 
+def _still_sending(row: NotificationLog):
+    """The row, only while it is still the attempt this worker claimed."""
+    return NotificationLog.objects.filter(id=row.id, status=NotificationStatus.SENDING, attempts=row.attempts)
+
+
+def _dropped(row: NotificationLog, outcome: str) -> SendOutcome:
+    current = NotificationLog.objects.filter(id=row.id).values_list("status", "attempts").first()
+    logger.warning(
+        "notification %s attempt %s: outcome %r dropped, the row moved on meanwhile (now %s)",
+        row.id,
+        row.attempts,
+        outcome,
+        current,
+    )
+    return SendOutcome(DROPPED)
+
+
+def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
+    countdown = retry_countdown(row.attempts)
+    now = timezone.now()
+    moved = _still_sending(row).update(
+        status=NotificationStatus.QUEUED,
+        error_kind=error.kind,
+        error_message=error.message[:2000],
+        next_attempt_at=now + timedelta(seconds=countdown),
+        updated_at=now,
+    )
+    if not moved:
+        return _dropped(row, RETRY)
+    logger.info(
+        "notification %s %s attempt %s failed (%s), retry in %.0fs",
+        row.id,
+        row.channel,
+        row.attempts,
+        error.kind,
+        countdown,
+    )
+    return SendOutcome(RETRY, countdown=countdown)
+
+
 def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
     now = timezone.now()
+    provider_message_id = (provider_message_id or "")[:200]
     with transaction.atomic():
-        NotificationLog.objects.filter(id=row.id).update(
+        moved = _still_sending(row).update(
             status=NotificationStatus.SENT,
             sent_at=now,
-            provider_message_id=(provider_message_id or "")[:200],
+            provider_message_id=provider_message_id,
             next_attempt_at=None,
             updated_at=now,
         )
+        if not moved:
+            return _dropped(row, SENT)
         if row.dispatch_id:
             Dispatch.objects.filter(
                 id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
@@ -228,16 +270,21 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
     )
     if provider_message_id:
         # A receipt can beat us here (the provider confirms before we stored its id): apply it now.
-        notification_apply_receipts(channel=row.channel, provider_message_id=provider_message_id[:200])
+        notification_apply_receipts(channel=row.channel, provider_message_id=provider_message_id)
     return SendOutcome(SENT)
 
 
 def notification_fail_and_fall_back(row: NotificationLog, kind: str, message: str) -> SendOutcome:
-    from apps.notifications.services.dispatch import notification_log_create
+    """Close the claimed attempt `row.attempts` of a `sending` row as failed and, when its channel is exhausted
+    for the round, give the next channel of the plan its rows.
 
+    A channel is exhausted when none of its rows in the round is still open and none reached its address: a
+    staff notification falls back only when no phone (or no email) of the taller got it, decided by the last of
+    its rows to fail, under the dispatch's lock.
+    """
     now = timezone.now()
     with transaction.atomic():
-        NotificationLog.objects.filter(id=row.id).update(
+        moved = _still_sending(row).update(
             status=NotificationStatus.FAILED,
             error_kind=kind,
             error_message=message[:2000],
@@ -245,63 +292,42 @@ def notification_fail_and_fall_back(row: NotificationLog, kind: str, message: st
             next_attempt_at=None,
             updated_at=now,
         )
-        dispatch = Dispatch.objects.select_for_update().filter(id=row.dispatch_id).first()
-        next_channel = _next_channel(dispatch, row.channel) if dispatch else None
+        if not moved:
+            return _dropped(row, FAILED)
+        if row.dispatch_id is None:
+            return SendOutcome(FAILED)
+        dispatch = Dispatch.objects.select_for_update().get(id=row.dispatch_id)
+        rows = list(
+            NotificationLog.objects.filter(dispatch_id=dispatch.id)
+            .exclude(id=row.id)
+            .values_list("channel", "recipient", "status", "round")
+        )
+        this_round = [(channel, address, status) for channel, address, status, round_ in rows if round_ == row.round]
+        # Rows of the same channel to other addresses; an earlier row to this same address (an admin resend's
+        # original) does not count: the resend is meant to reach it again.
+        siblings = {
+            status for channel, address, status in this_round if channel == row.channel and address != row.recipient
+        }
+        if siblings & {*OPEN_STATUSES, *SUCCESS_STATUSES}:
+            outcome = "waits for its siblings" if siblings & set(OPEN_STATUSES) else "reached others"
+            logger.info("notification %s failed on %s (%s); the channel %s", row.id, row.channel, kind, outcome)
+            return SendOutcome(FAILED)
+        next_channel = _next_channel(dispatch, row.channel, tried={row.channel} | {c for c, _, _ in this_round})
         if next_channel is None:
-            if dispatch is not None:
-                Dispatch.objects.filter(id=dispatch.id).exclude(
-                    status__in=[DispatchStatus.SENT, DispatchStatus.DELIVERED, DispatchStatus.READ]
+            if not any(status in OPEN_STATUSES or status in SUCCESS_STATUSES for _, _, status, _ in rows):
+                Dispatch.objects.filter(
+                    id=dispatch.id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
                 ).update(status=DispatchStatus.FAILED, completed_at=now, updated_at=now)
             logger.warning("notification %s failed on %s (%s); no channel left", row.id, row.channel, kind)
             return SendOutcome(FAILED)
-        fallback = notification_log_create(dispatch=dispatch, channel=next_channel, fallback_from=row)
-        notification_enqueue_on_commit(fallback.id)
+        fallbacks = notification_rows_create(dispatch=dispatch, channel=next_channel, fallback_from=row)
+        notifications_enqueue_on_commit([f.id for f in fallbacks])
     logger.warning("notification %s failed on %s (%s); falling back to %s", row.id, row.channel, kind, next_channel)
-    return SendOutcome(FAILED, fallback_id=str(fallback.id))
+    return SendOutcome(FAILED)
 
 
-def channels_tried_this_round(dispatch: Dispatch) -> set[str]:
-    """A channel belongs to the current round once it has more rows than rounds before it
-    (retry_failed_notifications gives a failed dispatch new rounds over its whole plan)."""
-    counts = Counter(dispatch.notifications.values_list("channel", flat=True))
-    return {channel for channel, n in counts.items() if n > dispatch.retry_rounds}
-
-
-def _next_channel(dispatch: Dispatch, failed_channel: str) -> str | None:
-    """The next channel of the plan not yet tried in this round of the dispatch."""
-    tried = channels_tried_this_round(dispatch)
+def _next_channel(dispatch: Dispatch, failed_channel: str, *, tried: set[str]) -> str | None:
+    """The next channel of the plan after `failed_channel` not yet tried in this round of the dispatch."""
     plan = list(dispatch.channel_plan)
     start = plan.index(failed_channel) + 1 if failed_channel in plan else 0
-    for channel in plan[start:]:
-        if channel not in tried:
-            return channel
-    return None
-
-
-def notification_resend(*, notification_id) -> NotificationLog:
-    """Send a finished row's message again on the same channel, through the normal flow (admin action): if that
-    channel fails, the dispatch falls back to the next channel of its plan like any other row."""
-    with transaction.atomic():
-        original = NotificationLog.objects.select_for_update().get(id=notification_id)
-        copy = NotificationLog.objects.create(
-            dispatch=original.dispatch,
-            channel=original.channel,
-            event_type=original.event_type,
-            target=original.target,
-            customer=original.customer,
-            template=original.template,
-            recipient=original.recipient,
-            subject=original.subject,
-            body=original.body,
-            html_body=original.html_body,
-            status=NotificationStatus.PENDING,
-        )
-        if original.dispatch_id:
-            # A failed dispatch is open again; one already sent, delivered or read keeps its state (states never
-            # go back), and the copy's outcome shows on its own row.
-            Dispatch.objects.filter(id=original.dispatch_id, status=DispatchStatus.FAILED).update(
-                status=DispatchStatus.IN_PROGRESS, completed_at=None, updated_at=timezone.now()
-            )
-        notification_enqueue_on_commit(copy.id)
-    logger.info("notification %s resent as %s", original.id, copy.id)
-    return copy
+    return next((channel for channel in plan[start:] if channel not in tried), None)

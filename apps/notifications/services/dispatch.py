@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from apps.core.constants import DispatchStatus, NotificationStatus, Target
+from apps.core.constants import DispatchStatus, Target
 from apps.core.exceptions import ApplicationError
 from apps.core.logging import current_request_id
 from apps.core.ports import ChannelSender
@@ -15,13 +15,13 @@ from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import (
     CustomerContactInfo,
     Dispatch,
-    NotificationLog,
     OrchestrationConfig,
     ServicePhase,
     ServiceType,
     Taller,
     Vehicle,
 )
+from apps.notifications.services.outbox import notification_rows_create, notifications_enqueue_on_commit
 from apps.notifications.services.plan import ChannelPlan, channel_plan_build
 from apps.notifications.services.rendering import context_normalize, template_render
 
@@ -111,8 +111,6 @@ def _plan_or_raise(plan: ChannelPlan) -> None:
 def dispatch_accept(
     *, data: DispatchInput, get_sender: Callable[[str], ChannelSender] = default_get_sender
 ) -> Dispatch:
-    from apps.notifications.services.delivery import notification_enqueue_on_commit
-
     customer = _resolve_customer(data)
     taller = data.taller or Taller.objects.filter(is_default=True, is_active=True).first()
     config = _resolve_config(data)
@@ -169,25 +167,7 @@ def dispatch_accept(
             status=DispatchStatus.QUEUED,
             request_id=current_request_id(),
         )
-        notification = notification_log_create(dispatch=dispatch, channel=first)
-        notification_enqueue_on_commit(notification.id)
+        rows = notification_rows_create(dispatch=dispatch, channel=first)
+        notifications_enqueue_on_commit([row.id for row in rows])
     dispatch.excluded = plan.excluded
     return dispatch
-
-
-def notification_log_create(*, dispatch: Dispatch, channel: str, fallback_from: NotificationLog | None = None):
-    message = dispatch.rendered[channel]
-    return NotificationLog.objects.create(
-        dispatch=dispatch,
-        channel=channel,
-        event_type=dispatch.event_type,
-        target=dispatch.target,
-        customer=dispatch.customer,
-        template_id=message.get("template_id"),
-        status=NotificationStatus.PENDING,
-        recipient=", ".join(message["recipients"]),
-        subject=message["subject"][:200],
-        body=message["body"],
-        html_body=message["html_body"],
-        fallback_from=fallback_from,
-    )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from apps.core.constants import (
-    Channel,
+    OPEN_STATUSES,
     DispatchStatus,
     ErrorKind,
     EventType,
@@ -30,6 +30,13 @@ from apps.notifications.models import (
     ServicePhase,
     ServiceType,
 )
+from apps.notifications.services.delivery import RESENT_AFTER_UNKNOWN_OUTCOME, notification_fail_and_fall_back
+from apps.notifications.services.dispatch import DispatchInput, dispatch_accept
+from apps.notifications.services.outbox import (
+    notification_enqueue,
+    notification_rows_create,
+    notifications_enqueue_on_commit,
+)
 from apps.notifications.services.receipts import receipts_purge_unmatched
 
 logger = logging.getLogger(__name__)
@@ -44,8 +51,6 @@ RETRY_WINDOW = timedelta(hours=24)
 
 
 def _reminder_dispatch(reminder: MaintenanceReminder) -> Dispatch:
-    from apps.notifications.services.dispatch import DispatchInput, dispatch_accept
-
     vehicle = reminder.vehicle
     context = {
         "vehicle_id": vehicle.vehicle_id,
@@ -119,41 +124,39 @@ def reminders_notify_due(*, today: date | None = None) -> int:
 def notifications_requeue_stuck(*, now=None) -> int:
     """Rows still pending, queued or sending past their lease go back to the broker.
 
-    A WhatsApp row stuck in `sending` may have reached the customer (SPEC §8.7): it is closed as an
-    unknown outcome and falls back instead of being sent again.
+    The lease (NOTIFICATION_STUCK_AFTER_SECONDS) is longer than a task may run (start-up refuses otherwise), so a
+    row still `sending` past it lost its worker. A WhatsApp one may have reached the person (SPEC §8.7): it is
+    closed as an unknown outcome and falls back instead of being sent again; another channel is sent again (at
+    least once, see services.delivery). Each move is guarded by the row's status and attempt count, so a worker
+    that comes back late cannot overwrite it, and it cannot overwrite the worker's.
     """
-    from apps.notifications.services.delivery import notification_enqueue, notification_fail_and_fall_back
-
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
     requeued = 0
     with transaction.atomic():
         rows = list(
             NotificationLog.objects.select_for_update(skip_locked=True)
-            .filter(
-                status__in=[NotificationStatus.PENDING, NotificationStatus.QUEUED, NotificationStatus.SENDING],
-                updated_at__lt=lease,
-            )
+            .filter(status__in=OPEN_STATUSES, updated_at__lt=lease)
             # A retry's countdown or a quiet-hours deferral (next_attempt_at) still running is not stuck.
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lease))[:500]
         )
         for row in rows:
-            if row.status == NotificationStatus.SENDING and row.channel == Channel.WHATSAPP:
+            if row.status == NotificationStatus.SENDING and row.channel not in RESENT_AFTER_UNKNOWN_OUTCOME:
                 notification_fail_and_fall_back(
                     row, ErrorKind.UNKNOWN_OUTCOME, "El worker se detuvo durante el envío; no se reenvía por WhatsApp."
                 )
                 continue
-            NotificationLog.objects.filter(pk=row.pk).update(status=NotificationStatus.QUEUED, updated_at=now)
-            transaction.on_commit(lambda pk=row.pk: notification_enqueue(pk))
-            requeued += 1
+            moved = NotificationLog.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+                status=NotificationStatus.QUEUED, updated_at=now
+            )
+            if moved:
+                transaction.on_commit(lambda pk=row.pk: notification_enqueue(pk))
+                requeued += 1
     return requeued
 
 
 def dispatches_retry_transient_failures(*, now=None) -> int:
     """Dispatches that failed only on transient errors in the last 24 h get up to two more rounds."""
-    from apps.notifications.services.delivery import notification_enqueue_on_commit
-    from apps.notifications.services.dispatch import notification_log_create
-
     now = now or timezone.now()
     retried = 0
     candidates = Dispatch.objects.filter(
@@ -168,11 +171,12 @@ def dispatches_retry_transient_failures(*, now=None) -> int:
             )
             if dispatch is None or not dispatch.channel_plan:
                 continue
+            dispatch.retry_rounds += 1
             Dispatch.objects.filter(id=dispatch.id).update(
-                status=DispatchStatus.IN_PROGRESS, retry_rounds=dispatch.retry_rounds + 1, completed_at=None
+                status=DispatchStatus.IN_PROGRESS, retry_rounds=dispatch.retry_rounds, completed_at=None
             )
-            row = notification_log_create(dispatch=dispatch, channel=dispatch.channel_plan[0])
-            notification_enqueue_on_commit(row.id)
+            rows = notification_rows_create(dispatch=dispatch, channel=dispatch.channel_plan[0])
+            notifications_enqueue_on_commit([row.id for row in rows])
             retried += 1
     return retried
 

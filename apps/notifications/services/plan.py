@@ -21,6 +21,7 @@ from apps.notifications.models import (
     Taller,
     TallerChannelConfig,
 )
+from apps.notifications.services.templates import template_resolve
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,6 @@ def channel_plan_build(
     taller: Taller | None,
     get_sender: Callable[[str], ChannelSender],
 ) -> ChannelPlan:
-    from apps.notifications.services.templates import template_resolve
-
     enabled = matrix_enabled_channels(config=config, phase=phase)
     if target == Target.CLIENTS:
         order, disabled_by_customer = customer_channel_order(customer)
