@@ -9,7 +9,8 @@ from apps.core.ports import OutboundMessage, SendResult
 
 class FakeSender:
     """Records what it sent; `script` holds the outcome of the next sends (an error to raise, or None for a
-    success). `hold()` makes the next sends block inside the provider call until `release()`: a slow send."""
+    success). `hold()` makes the next send block inside the provider call until `release()`: a slow send
+    (`entered` tells when it is there)."""
 
     channel = "fake"
 
@@ -21,8 +22,9 @@ class FakeSender:
         self.calls = 0
         self.script: list[BaseException | None] = []
         self._lock = threading.Lock()
-        self._gate: threading.Event | None = None
-        self.entered = threading.Event()  # set once a send is inside the provider call
+        self._hold_next: threading.Event | None = None  # taken by the next send
+        self._gate: threading.Event | None = None  # what release() opens
+        self.entered = threading.Event()
 
     def is_configured(self) -> bool:
         return self.configured
@@ -31,7 +33,7 @@ class FakeSender:
         self.script.extend(errors)
 
     def hold(self) -> None:
-        self._gate = threading.Event()
+        self._gate = self._hold_next = threading.Event()
         self.entered.clear()
 
     def release(self) -> None:
@@ -42,10 +44,11 @@ class FakeSender:
         with self._lock:
             self.calls += 1
             step = self.script.pop(0) if self.script else None
-            gate = self._gate
-        self.entered.set()
-        if gate is not None and not gate.wait(timeout=30):
-            raise AssertionError("a held send was never released")
+            gate, self._hold_next = self._hold_next, None
+        if gate is not None:
+            self.entered.set()
+            if not gate.wait(timeout=30):
+                raise AssertionError("a held send was never released")
         if step is not None:
             raise step
         with self._lock:

@@ -1,6 +1,7 @@
 """POST events/dispatch/ and GET dispatches/{id}/ with fakes at the channel port, tasks run in-process."""
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
 
 from apps.core.constants import ErrorKind
@@ -227,6 +228,29 @@ def test_unknown_outcome_is_never_resent_on_whatsapp(client_api, customer, fake_
     assert (whatsapp.attempts, whatsapp.error_kind) == (1, "unknown_outcome")
     assert fake_senders["whatsapp"].calls == 1
     assert email.status == "sent"
+
+
+@pytest.mark.parametrize("error", [RuntimeError("adapter bug"), SoftTimeLimitExceeded()], ids=["bug", "soft-limit"])
+def test_anything_unexpected_inside_the_whatsapp_send_is_an_unknown_outcome(client_api, customer, fake_senders, error):
+    fake_senders["whatsapp"].fail_next(error)
+    r = post(client_api)
+    dispatch = Dispatch.objects.get(id=r.json()["dispatch_id"])
+    whatsapp, email = dispatch.notifications.order_by("created_at")
+    assert (whatsapp.status, whatsapp.attempts, whatsapp.error_kind) == ("failed", 1, "unknown_outcome")
+    assert fake_senders["whatsapp"].calls == 1
+    assert email.status == "sent"
+
+
+def test_an_unknown_outcome_on_email_is_sent_again_on_email(client_api, customer, fake_senders, settings):
+    """Email is at least once: every attempt carries the row's Message-ID, so a mailbox drops the duplicate."""
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 0
+    CustomerContactInfo.objects.filter(pk=customer.pk).update(phone="")  # plan: email only
+    fake_senders["email"].fail_next(SendError("sin confirmación tras DATA", ErrorKind.UNKNOWN_OUTCOME))
+    r = post(client_api)
+    dispatch = Dispatch.objects.get(id=r.json()["dispatch_id"])
+    [email] = dispatch.notifications.all()
+    assert (email.channel, email.status, email.attempts) == ("email", "sent", 2)
+    assert list(email.attempt_rows.values_list("error_kind", flat=True)) == ["unknown_outcome", ""]
 
 
 def test_all_channels_failed_marks_the_dispatch_failed(client_api, customer, fake_senders):

@@ -108,3 +108,28 @@ def test_bad_values_are_refused(name, value):
     r = load_settings(**{"DEBUG": "true", name: value})
     assert r.returncode != 0
     assert name in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"NOTIFICATION_STUCK_AFTER_SECONDS": "300"}, "NOTIFICATION_STUCK_AFTER_SECONDS=300"),
+        ({"NOTIFICATION_TASK_TIME_LIMIT": "900"}, "NOTIFICATION_TASK_TIME_LIMIT=900"),
+        ({"EVOLUTION_TIMEOUT": "280"}, "EVOLUTION_TIMEOUT=280"),
+    ],
+)
+def test_start_up_refuses_a_lease_or_a_channel_timeout_that_a_task_can_outlive(env, names):
+    """The sweep takes a row still `sending` past the lease as one whose worker died: no task may run that long."""
+    r = load_settings(DEBUG="true", **env)
+    assert r.returncode != 0
+    assert names in r.stderr and "ImproperlyConfigured" in r.stderr
+
+
+def test_the_task_time_limits_follow_one_setting():
+    code = "import config.settings as s; print(s.CELERY_TASK_TIME_LIMIT, s.CELERY_TASK_SOFT_TIME_LIMIT)"
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(DEBUG="true", NOTIFICATION_TASK_TIME_LIMIT="20", NOTIFICATION_STUCK_AFTER_SECONDS="30")
+    env.update(EVOLUTION_TIMEOUT="5", EMAIL_TIMEOUT="5", PUSH_TIMEOUT="5")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["20", "18"]
