@@ -213,7 +213,9 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env_str("REDIS_URL")
 CELERY_EAGER = not REDIS_URL
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = "django-db"
+# django-celery-results' "django-db" backend, logging instead of raising when the database is down
+# (apps/core/celery_results.py).
+CELERY_RESULT_BACKEND = "apps.core.celery_results.DatabaseBackend"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = CELERY_EAGER
 CELERY_TASK_EAGER_PROPAGATES = False

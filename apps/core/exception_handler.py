@@ -8,6 +8,7 @@ drf-standardized-errors produces that shape for DRF exceptions; this adds Applic
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -71,10 +72,28 @@ def error_attr(attr: str | None) -> str | None:
     return attr
 
 
+def database_unavailable_response() -> Response:
+    """PostgreSQL cannot be reached (restarting, failing over) or gave up on the statement: nothing was stored,
+    and the same request may be sent again in a moment."""
+    body = error_body(
+        "server_error",
+        [
+            {
+                "code": "database_unavailable",
+                "detail": "La base de datos no está disponible en este momento; reintente en unos segundos.",
+                "attr": None,
+            }
+        ],
+    )
+    return Response(body, status=503, headers={"Retry-After": "5"})
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         set_rollback()
         return application_error_response(exc)
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable_response()
     response = _Handler(exc, context).run()
     if response is not None and isinstance(response.data, dict):
         for error in response.data.get("errors", []):

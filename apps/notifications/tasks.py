@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from apps.core.queue import broker_was_reset
 from apps.notifications.services import delivery
 from apps.notifications.services.maintenance import (
     dispatches_retry_transient_failures,
@@ -26,7 +27,11 @@ DATABASE_RETRIES = 5
 DATABASE_RETRY_SECONDS = 10
 
 
-@shared_task(bind=True, name="notifications.send_notification_task", max_retries=None, acks_late=True)
+# ignore_result: nothing reads a send's task state (the row says it all), and not storing it spares the database
+# two statements per send.
+@shared_task(
+    bind=True, name="notifications.send_notification_task", max_retries=None, acks_late=True, ignore_result=True
+)
 def send_notification_task(self, notification_id: str) -> str:
     try:
         outcome = delivery.notification_send(notification_id=notification_id, task_id=self.request.id or "")
@@ -44,7 +49,12 @@ def send_notification_task(self, notification_id: str) -> str:
 @shared_task(name="notifications.relay_pending_notifications")
 def relay_pending_notifications() -> dict:
     """The outbox sweep: notifications and sync batches accepted while the broker was down (or lost by it)."""
-    return {"notifications": notification_relay_pending(), "sync_batches": sync_batches_relay_pending()}
+    reset = broker_was_reset()
+    return {
+        "notifications": notification_relay_pending(broker_reset=reset),
+        "sync_batches": sync_batches_relay_pending(broker_reset=reset),
+        "broker_reset": reset,
+    }
 
 
 @shared_task(name="notifications.check_maintenance_reminders")

@@ -271,7 +271,9 @@ RELAY_BATCH = 200
 PURGE_BATCH = 500
 
 
-def sync_batches_relay_pending(*, now: datetime | None = None, batch: int = RELAY_BATCH) -> int:
+def sync_batches_relay_pending(
+    *, now: datetime | None = None, batch: int = RELAY_BATCH, broker_reset: bool = False
+) -> int:
     """Enqueue batches the broker never got or lost; returns how many reached the broker.
 
     Why: the webhook answers 202 once the batch is stored, even with the broker down (SPEC §7, §8.4), so a
@@ -284,11 +286,12 @@ def sync_batches_relay_pending(*, now: datetime | None = None, batch: int = RELA
     leaves the candidate set before the lock is released (`pending` becomes `queued`; a re-sent `queued` batch
     gets a fresh `updated_at`, which also restarts its lease). A batch its task is applying right now is locked
     by that task and skipped. The first publish that fails stops the sweep: the broker is down, the next sweep
-    (a minute later) tries again instead of waiting out a connect timeout per batch.
+    (a minute later) tries again instead of waiting out a connect timeout per batch. With `broker_reset` (the
+    broker lost its queues, apps.core.queue.broker_was_reset) every `queued` batch is sent again at once.
     """
     now = now or timezone.now()
     pending_cutoff = now - RELAY_GRACE
-    lease = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    lease = now if broker_reset else now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
     relayed = 0
     with transaction.atomic():
         # skip_locked: a concurrent sweep takes other rows instead of waiting for these. The payload (up to

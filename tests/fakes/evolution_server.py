@@ -125,9 +125,11 @@ class EvolutionServer:
         host: str = "127.0.0.1",
         port: int = 0,
         echo: bool = False,
+        latency: float = 0.0,
     ):
         self.apikey, self.instance, self.version = apikey, instance, version
         self.host, self.port, self.echo = host, port, echo
+        self.latency = latency  # seconds every sendText takes, as WhatsApp's round trips do
         self.unregistered = {_digits(n) for n in unregistered}
         self.instance_id = str(uuid.uuid4())
         self.state = "open"
@@ -261,7 +263,7 @@ class EvolutionServer:
             failure = self._failures.popleft() if self._failures else None
             delay = self._delays.popleft() if self._delays else 0
         answer = self._error(*failure, note="fallo simulado") if failure else self._send_text_answer(body)
-        self._stopping.wait(delay)  # answer late: the client times out, whatever happened
+        self._stopping.wait(delay + self.latency)  # answer late: the client times out, whatever happened
         return answer
 
     def _send_text_answer(self, body: dict) -> tuple[int, Any]:

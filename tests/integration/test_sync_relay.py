@@ -102,11 +102,11 @@ def test_a_batch_accepted_while_the_broker_was_down_is_applied_by_the_relay_task
     assert not CustomerContactInfo.objects.exists()
 
     # Broker back, but the batch is seconds old: its own request may still be enqueueing it.
-    assert relay_pending_notifications.apply().get() == {"notifications": 0, "sync_batches": 0}
+    assert relay_pending_notifications.apply().get() == {"notifications": 0, "sync_batches": 0, "broker_reset": False}
     assert SyncBatch.objects.get().status == PENDING
 
     SyncBatch.objects.update(created_at=timezone.now() - timedelta(minutes=1))
-    assert relay_pending_notifications.apply().get() == {"notifications": 0, "sync_batches": 1}
+    assert relay_pending_notifications.apply().get() == {"notifications": 0, "sync_batches": 1, "broker_reset": False}
 
     batch.refresh_from_db()
     assert batch.status == DONE

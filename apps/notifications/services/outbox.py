@@ -8,6 +8,7 @@ provider id and receipts), a customer's push devices share one row.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -23,6 +24,7 @@ from apps.notifications.models import Dispatch, NotificationLog
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "notifications.send_notification_task"
+RELAY_TASK = "notifications.relay_pending_notifications"
 # Rows younger than this are still being enqueued by their own request's on_commit hook.
 RELAY_GRACE = timedelta(seconds=5)
 RELAY_BATCH = 500
@@ -57,13 +59,29 @@ def notification_rows_create(
     return NotificationLog.objects.bulk_create(rows)
 
 
-def notification_enqueue(notification_id) -> bool:
-    """Hand a row to the broker; on a broker failure it stays pending for the relay sweep."""
+class BrokerWatch:
+    """Whether this process failed to publish since its last successful publish."""
+
+    relay_owed = False
+
+
+def notification_enqueue(notification_id, *, countdown: float | None = None) -> bool:
+    """Hand a row to the broker; on a broker failure it stays pending for the relay sweep.
+
+    The first publish that works after one that failed also asks for a relay at once: the rows accepted while
+    the broker was down go out seconds after it returns, not at Beat's next tick (up to a minute later).
+    """
     try:
-        task_publish(SEND_TASK, args=[str(notification_id)])
+        task_publish(SEND_TASK, args=[str(notification_id)], countdown=countdown)
     except Exception:  # the broker is down or unreachable: the row is safe in the database
+        BrokerWatch.relay_owed = True
         logger.warning("broker unavailable; notification %s waits for the relay sweep", notification_id)
         return False
+    if BrokerWatch.relay_owed:
+        BrokerWatch.relay_owed = False
+        with contextlib.suppress(Exception):  # Beat's next tick relays anyway
+            task_publish(RELAY_TASK, args=[])
+            logger.info("the broker is back: relay requested")
     now = timezone.now()
     # A row deferred by quiet hours (maybe by this very task, run eagerly or by a fast worker) stays pending.
     NotificationLog.objects.filter(id=notification_id, status=NotificationStatus.PENDING).filter(
@@ -77,26 +95,37 @@ def notifications_enqueue_on_commit(notification_ids: Iterable) -> None:
     transaction.on_commit(lambda: [notification_enqueue(notification_id) for notification_id in ids])
 
 
-def notification_relay_pending(*, grace: timedelta = RELAY_GRACE, batch: int = RELAY_BATCH) -> int:
-    """Enqueue PENDING rows that are due; returns how many reached the broker. Safe to run twice at once."""
+def notification_relay_pending(
+    *, grace: timedelta = RELAY_GRACE, batch: int = RELAY_BATCH, broker_reset: bool = False
+) -> int:
+    """Enqueue PENDING rows that are due; returns how many reached the broker. Safe to run twice at once.
+
+    With `broker_reset` (apps.core.queue.broker_was_reset) the broker lost its queues: QUEUED rows are handed over
+    again too, a retry keeping what is left of its countdown.
+    """
     now = timezone.now()
     cutoff = now - grace
+    due = Q(status=NotificationStatus.PENDING, created_at__lte=cutoff) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)  # not in quiet hours
+    )
+    if broker_reset:
+        due |= Q(status=NotificationStatus.QUEUED)
     relayed = 0
     with transaction.atomic():
         # skip_locked: a concurrent sweep takes other rows instead of waiting for these.
-        ids = list(
+        rows = list(
             NotificationLog.objects.select_for_update(skip_locked=True)
-            .filter(status=NotificationStatus.PENDING, created_at__lte=cutoff)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))  # not in quiet hours
+            .filter(due)
             .order_by("created_at")
-            .values_list("id", flat=True)[:batch]
+            .values_list("id", "next_attempt_at")[:batch]
         )
-        for notification_id in ids:
-            if not notification_enqueue(notification_id):
+        for notification_id, next_attempt_at in rows:
+            countdown = (next_attempt_at - now).total_seconds() if next_attempt_at and next_attempt_at > now else None
+            if not notification_enqueue(notification_id, countdown=countdown):
                 break  # the broker is still down; the next sweep tries again
             relayed += 1
-    if ids:
-        logger.info("relay: %s of %s pending notifications enqueued", relayed, len(ids))
+    if rows:
+        logger.info("relay: %s of %s notifications enqueued", relayed, len(rows))
     return relayed
 
 
