@@ -3,7 +3,10 @@
 import os
 
 from celery import Celery, signals
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+
+from config.env import require_production_settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -54,10 +57,6 @@ app.autodiscover_tasks()
 # database or the broker. beat_init comes too late: the scheduler (and its tables) is built first.
 @signals.import_modules.connect
 def _refuse_half_configured_start(**kwargs):
-    from django.core.exceptions import ImproperlyConfigured
-
-    from config.env import require_production_settings
-
     try:
         require_production_settings()
     except ImproperlyConfigured as exc:

@@ -2,6 +2,7 @@
 
 import os
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -57,7 +58,5 @@ def missing_settings_message(missing: list[str]) -> str:
 
 def require_production_settings() -> None:
     """Stop a serving process (web, worker, beat) that would run half-configured."""
-    from django.conf import settings
-
     if settings.MISSING_REQUIRED_SETTINGS:
         raise ImproperlyConfigured(missing_settings_message(settings.MISSING_REQUIRED_SETTINGS))

@@ -23,6 +23,14 @@ def anon_api() -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def broker_watch():
+    """A broker outage one test saw is not the next test's (the first publish after one asks for a relay)."""
+    from apps.notifications.services.outbox import BrokerWatch
+
+    BrokerWatch.relay_owed = False
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test runs a real worker (marked e2e); restores the app config."""
     from config.celery import app

@@ -1,6 +1,8 @@
 import logging
+import sys
 
 from django.apps import AppConfig
+from django.conf import settings
 
 logger = logging.getLogger("apps.core")
 
@@ -11,10 +13,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Acceso a la API"
 
     def ready(self):
-        import sys
-
-        from django.conf import settings
-
+        # Imported here because Django requires it: the OpenAPI extensions import DRF and our models' apps, which
+        # the app registry only allows once every app is loaded.
         from apps.core import openapi  # noqa: F401  (registers the OpenAPI auth extensions)
 
         serving = any(arg in ("runserver", "gunicorn") or arg.endswith("gunicorn") for arg in sys.argv[:2])

@@ -14,7 +14,6 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 
-from apps.notifications.services.outbox import BrokerWatch
 from tests.fakes.evolution_server import EvolutionServer
 from tests.services import database_url_for_test_db, free_port, postgres_or_fail, redis_db_url, redis_or_fail
 
@@ -67,7 +66,6 @@ def broker(url: str):
         app.conf.broker_url, app.conf.task_always_eager = saved
         app._pool = None
         app.amqp._producer_pool = None
-        BrokerWatch.relay_owed = False  # an outage seen under this broker is not the next test's
 
 
 def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -25,8 +26,6 @@ SENDERS = {
 
 @cache
 def _build(channel: str) -> ChannelSender:
-    from django.conf import settings
-
     dotted = {**SENDERS, **getattr(settings, "NOTIFICATION_SENDERS", {})}[Channel(channel).value]
     module_path, _, class_name = dotted.rpartition(".")
     return getattr(import_module(module_path), class_name)()
