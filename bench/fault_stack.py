@@ -182,6 +182,11 @@ class Stack:
             EVOLUTION_TIMEOUT="3",
             PUSH_TIMEOUT="3",
             NOTIFICATION_RETRY_BASE_SECONDS="1",
+            # Pacing protects a real number; here it would stretch 1,000 sends over an hour. Its own proof is in
+            # tests/e2e/test_whatsapp_protection.py.
+            WHATSAPP_MIN_INTERVAL_SECONDS="0",
+            WHATSAPP_MAX_JITTER_SECONDS="0",
+            WHATSAPP_DAILY_CAP="1000000",
             NOTIFICATION_TASK_TIME_LIMIT=str(self.task_limit),
             NOTIFICATION_STUCK_AFTER_SECONDS=str(self.lease),
             LOG_LEVEL="INFO",

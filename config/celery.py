@@ -22,6 +22,7 @@ app.conf.update(
         "notifications.retry_failed_notifications": {"queue": "maintenance"},
         "notifications.relay_pending_notifications": {"queue": "maintenance"},
         "notifications.purge_old_notification_logs": {"queue": "maintenance"},
+        "notifications.probe_channels": {"queue": "maintenance"},
         "synchronization.*": {"queue": "sync"},
     },
     task_serializer="json",

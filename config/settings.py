@@ -201,6 +201,8 @@ SPECTACULAR_SETTINGS = {
         "DispatchStatusEnum": "apps.core.constants.DispatchStatus.choices",
         "ReminderStatusEnum": "apps.core.constants.ReminderStatus.choices",
         "ErrorKindEnum": "apps.core.constants.ErrorKind.choices",
+        "ChannelHealthStatusEnum": ["healthy", "degraded", "unhealthy", "idle"],
+        "WhatsAppStateEnum": ["open", "connecting", "close", "unknown"],
     },
     # drf-standardized-errors' hook replaces drf-spectacular's (it names the error-code enums).
     "POSTPROCESSING_HOOKS": [
@@ -253,6 +255,12 @@ EVOLUTION_INSTANCE = env_str("EVOLUTION_INSTANCE")
 EVOLUTION_TIMEOUT = env_int("EVOLUTION_TIMEOUT", 100)
 EVOLUTION_API_VERSION = env_str("EVOLUTION_API_VERSION", "v2")
 EVOLUTION_WEBHOOK_TOKEN = env_str("EVOLUTION_WEBHOOK_TOKEN")
+# Protecting the number (SPEC §13): per Evolution instance, shared by every worker through Redis.
+WHATSAPP_MIN_INTERVAL_SECONDS = env_int("WHATSAPP_MIN_INTERVAL_SECONDS", 4)
+WHATSAPP_MAX_JITTER_SECONDS = env_int("WHATSAPP_MAX_JITTER_SECONDS", 4)
+WHATSAPP_DAILY_CAP = env_int("WHATSAPP_DAILY_CAP", 400)
+WHATSAPP_ABSENT_DAYS = env_int("WHATSAPP_ABSENT_DAYS", 15)
+WHATSAPP_DELIVERY_TIMEOUT_MINUTES = env_int("WHATSAPP_DELIVERY_TIMEOUT_MINUTES", 0)
 
 # --- Web Push (VAPID) ----------------------------------------------------------------------------
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")

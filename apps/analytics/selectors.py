@@ -3,7 +3,8 @@
 Every function runs a fixed number of queries, whatever the number of rows:
 - analytics_summary: 3 (dispatch count, per-channel aggregates, per-local-day aggregates);
 - analytics_recent: 1;
-- analytics_channel_health: 1 (plus each sender's `is_configured()`, which reads settings only).
+- analytics_channel_health: 1 (plus each sender's `is_configured()`, which reads settings only), and with WhatsApp
+  configured 3 more for its instances, plus a state request to Evolution per instance at most once a minute.
 
 Definitions (the README repeats them):
 - a row is *sent* when it left our hands successfully: status sent, delivered or read (SUCCESS_STATUSES);
@@ -28,6 +29,7 @@ from django.utils import timezone
 from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, Channel, NotificationStatus
 from apps.notifications.adapters import get_sender
 from apps.notifications.models import Dispatch, NotificationLog
+from apps.notifications.services.whatsapp_senders import DAILY_CAP, whatsapp_instances_status
 
 SUMMARY_MAX_DAYS = 365
 RECENT_MAX_LIMIT = 200
@@ -199,7 +201,7 @@ def overall_status(channels: dict[str, ChannelHealth]) -> str:
     return max(active, key=_SEVERITY.__getitem__)
 
 
-def analytics_channel_health(*, now: datetime | None = None) -> dict[str, Any]:
+def analytics_channel_health(*, now: datetime | None = None, with_instances: bool = True) -> dict[str, Any]:
     """Per channel, rows created in the last 24 h: configured, sent, failed, success rate and status."""
     now = now or timezone.now()
     since = now - timedelta(hours=HEALTH_WINDOW_HOURS)
@@ -207,7 +209,9 @@ def analytics_channel_health(*, now: datetime | None = None) -> dict[str, Any]:
         NotificationLog.objects.filter(created_at__gte=since, created_at__lte=now)
         .order_by()
         .values("channel")
-        .annotate(sent=Count(ROWS, filter=_SENT), failed=Count(ROWS, filter=_FAILED))
+        # A row that went to the next channel because the day's WhatsApp cap was spent is not a failure of the
+        # channel: the cap worked as intended.
+        .annotate(sent=Count(ROWS, filter=_SENT), failed=Count(ROWS, filter=_FAILED & ~Q(error_code=DAILY_CAP)))
     )
     counts = {row["channel"]: row for row in per_channel}
     channels: dict[str, ChannelHealth] = {}
@@ -222,7 +226,7 @@ def analytics_channel_health(*, now: datetime | None = None) -> dict[str, Any]:
             success_rate=rate,
             status=health_status(rate),
         )
-    return {
+    report = {
         "status": overall_status(channels),
         "window_hours": HEALTH_WINDOW_HOURS,
         "checked_at": now,
@@ -237,3 +241,6 @@ def analytics_channel_health(*, now: datetime | None = None) -> dict[str, Any]:
             for name, h in channels.items()
         },
     }
+    if with_instances and channels[Channel.WHATSAPP].configured:
+        report["channels"][Channel.WHATSAPP]["instances"] = whatsapp_instances_status(get_sender=get_sender)
+    return report

@@ -168,9 +168,31 @@ class ChannelHealthSerializer(serializers.Serializer):
     )
 
 
+class WhatsAppInstanceHealthSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Instancia de Evolution API (un número de WhatsApp).")
+    state = serializers.ChoiceField(
+        choices=["open", "connecting", "close", "unknown"],
+        help_text="Estado de la conexión según Evolution (consultado con un timeout corto, como mucho una vez por "
+        "minuto); unknown si Evolution no respondió.",
+    )
+    paused = serializers.BooleanField(
+        help_text="En pausa: no envía; sus mensajes salen por el siguiente canal hasta que vuelva a estar open."
+    )
+    paused_since = serializers.DateTimeField(allow_null=True)
+    pause_reason = serializers.CharField(allow_blank=True)
+    sent_today = serializers.IntegerField(help_text="Mensajes enviados hoy (día local) por esta instancia.")
+    daily_cap = serializers.IntegerField(help_text="WHATSAPP_DAILY_CAP: pasado el tope, el siguiente canal.")
+
+
+class WhatsAppHealthSerializer(ChannelHealthSerializer):
+    instances = WhatsAppInstanceHealthSerializer(
+        many=True, required=False, help_text="Cada instancia que envía (la principal y las de los talleres)."
+    )
+
+
 class ChannelsHealthSerializer(serializers.Serializer):
     email = ChannelHealthSerializer()
-    whatsapp = ChannelHealthSerializer()
+    whatsapp = WhatsAppHealthSerializer()
     push = ChannelHealthSerializer()
 
 
@@ -180,6 +202,6 @@ class HealthSerializer(serializers.Serializer):
         help_text="El peor estado de los canales configurados (sin contar los idle); healthy si todos están "
         "idle; unhealthy si no hay ningún canal configurado.",
     )
-    window_hours = serializers.IntegerField()
-    checked_at = serializers.DateTimeField()
-    channels = ChannelsHealthSerializer()
+    window_hours = serializers.IntegerField(required=False, help_text="Solo con clave de API.")
+    checked_at = serializers.DateTimeField(required=False, help_text="Solo con clave de API.")
+    channels = ChannelsHealthSerializer(required=False, help_text="Solo con clave de API.")

@@ -1,6 +1,7 @@
 """GET /api/v1/analytics/summary/, recent/ and health/: read-only reports over the notification log."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,7 @@ from apps.analytics.serializers import (
     SummaryQuerySerializer,
     SummarySerializer,
 )
+from apps.core.authentication import ApiKeyAuthentication
 from apps.notifications.serializers.customers import error_responses, validation_error_example
 
 TAG = "Analítica"
@@ -117,7 +119,33 @@ HEALTH_EXAMPLE = {
     "checked_at": "2026-01-20T09:00:00-05:00",
     "channels": {
         "email": {"configured": True, "sent": 42, "failed": 1, "success_rate": 97.7, "status": "healthy"},
-        "whatsapp": {"configured": True, "sent": 150, "failed": 30, "success_rate": 83.3, "status": "degraded"},
+        "whatsapp": {
+            "configured": True,
+            "sent": 150,
+            "failed": 30,
+            "success_rate": 83.3,
+            "status": "degraded",
+            "instances": [
+                {
+                    "name": "ambacar",
+                    "state": "open",
+                    "paused": False,
+                    "paused_since": None,
+                    "pause_reason": "",
+                    "sent_today": 112,
+                    "daily_cap": 400,
+                },
+                {
+                    "name": "ambacar-cuenca",
+                    "state": "close",
+                    "paused": True,
+                    "paused_since": "2026-01-20T08:41:10-05:00",
+                    "pause_reason": "Evolution informó connection.update «close».",
+                    "sent_today": 38,
+                    "daily_cap": 400,
+                },
+            ],
+        },
         "push": {"configured": False, "sent": 0, "failed": 0, "success_rate": None, "status": "idle"},
     },
 }
@@ -194,9 +222,19 @@ class RecentView(APIView):
         return Response({"limit": data["limit"], "results": RecentNotificationSerializer(rows, many=True).data})
 
 
+def _is_operator(request) -> bool:
+    """A valid API key or a staff session. A wrong or stale key is an anonymous caller here, not a 401: a monitor
+    that sends one still gets the overall status."""
+    try:
+        found = ApiKeyAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        found = None
+    user = getattr(request._request, "user", None)  # the admin session, from Django's middleware
+    return found is not None or bool(user is not None and user.is_authenticated and user.is_staff)
+
+
 class ChannelHealthView(APIView):
-    # Public: counts and statuses only, no personal data (SPEC §6, §7). No authentication either, so a
-    # stale or wrong API key sent by a monitor cannot turn this report into a 401.
+    # Public: anonymous callers get the overall status only (SPEC §13); operators, the whole report.
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -204,19 +242,28 @@ class ChannelHealthView(APIView):
         tags=[TAG],
         summary="Salud de los canales (últimas 24 h)",
         description=(
-            "Público, sin autenticación (no contiene datos personales). Por canal, con las filas creadas en las "
-            "últimas 24 horas: si el servidor lo tiene configurado, enviadas con éxito (sent, delivered o "
+            "Público: sin autenticación responde solo el estado general (`status`). Con clave de API (o sesión de "
+            "staff), el informe completo. Por canal, con las filas creadas en las últimas 24 horas: si el "
+            "servidor lo tiene configurado, enviadas con éxito (sent, delivered o "
             "read), fallidas, tasa de éxito = enviadas ÷ (enviadas + fallidas) en % con un decimal (`null` "
             "sin tráfico terminado) y un estado según esa tasa tal como se muestra: `healthy` ≥ 90 %, "
             "`degraded` ≥ 50 %, `unhealthy` por debajo, `idle` sin tráfico terminado. El estado general es el "
             "peor de los canales configurados sin contar los `idle` (`healthy` si todos están `idle`); un "
             "canal no configurado no cuenta (es una decisión del despliegue y el despacho ya lo omite), salvo "
             "que no haya ninguno configurado: entonces `unhealthy`. Siempre responde 200, también cuando el "
-            "estado es `unhealthy`: es un informe, no una sonda de vida (para eso, /api/v1/health/database/)."
+            "estado es `unhealthy`: es un informe, no una sonda de vida (para eso, /api/v1/health/database/). "
+            "Un mensaje que pasó al siguiente canal por el tope diario de WhatsApp no cuenta como fallo. WhatsApp "
+            "añade sus `instances`: estado de la conexión en Evolution, si está en pausa y desde cuándo, y los "
+            "mensajes de hoy frente al tope diario."
         ),
-        auth=[{}],
+        auth=[{"ApiKeyAuth": []}, {}],
         responses={200: HealthSerializer},
-        examples=[OpenApiExample("WhatsApp degradado", value=HEALTH_EXAMPLE, response_only=True)],
+        examples=[
+            OpenApiExample("WhatsApp degradado (con clave de API)", value=HEALTH_EXAMPLE, response_only=True),
+            OpenApiExample("Anónimo", value={"status": "degraded"}, response_only=True),
+        ],
     )
     def get(self, request):
-        return Response(HealthSerializer(selectors.analytics_channel_health()).data)
+        operator = _is_operator(request)
+        report = selectors.analytics_channel_health(with_instances=operator)
+        return Response(HealthSerializer(report if operator else {"status": report["status"]}).data)

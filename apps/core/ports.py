@@ -34,6 +34,8 @@ class OutboundMessage:
     url: str = ""
     tag: str = ""
     push_keys: PushKeys | None = None
+    # WhatsApp: the Evolution instance (phone number) to send from; empty is the default (EVOLUTION_INSTANCE).
+    sender: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,19 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from apps.core.queue import broker_was_reset
+from apps.notifications.adapters import get_sender
 from apps.notifications.services import delivery
 from apps.notifications.services.maintenance import (
     dispatches_retry_transient_failures,
     notification_logs_purge,
     notifications_requeue_stuck,
     reminders_notify_due,
+    whatsapp_rows_fall_back_undelivered,
+    whatsapp_rows_fall_over_paused,
 )
 from apps.notifications.services.outbox import notification_relay_pending
+from apps.notifications.services.transitions import RETRY
+from apps.notifications.services.whatsapp_senders import whatsapp_instances_probe
 from apps.synchronization.services import sync_batches_purge, sync_batches_relay_pending
 
 logger = logging.getLogger(__name__)
@@ -40,7 +45,7 @@ def send_notification_task(self, notification_id: str) -> str:
             raise
         logger.warning("notification %s: database unavailable (%s); retrying", notification_id, type(exc).__name__)
         raise self.retry(countdown=DATABASE_RETRY_SECONDS, exc=exc) from exc
-    if outcome.result == delivery.RETRY:
+    if outcome.result == RETRY:
         # The row is back in QUEUED: the retry claims it again like a first delivery.
         raise self.retry(countdown=outcome.countdown)
     return outcome.result
@@ -64,7 +69,18 @@ def check_maintenance_reminders() -> int:
 
 @shared_task(name="notifications.retry_failed_notifications")
 def retry_failed_notifications() -> dict:
-    return {"requeued": notifications_requeue_stuck(), "retried": dispatches_retry_transient_failures()}
+    return {
+        "requeued": notifications_requeue_stuck(),
+        "retried": dispatches_retry_transient_failures(),
+        "whatsapp_undelivered": whatsapp_rows_fall_back_undelivered(),
+    }
+
+
+@shared_task(name="notifications.probe_channels")
+def probe_channels() -> dict:
+    """Every minute: the state of each WhatsApp instance (paused ones resume when open), and the rows still
+    waiting on a paused one go to their next channel."""
+    return {"whatsapp": whatsapp_instances_probe(get_sender=get_sender), "fell_over": whatsapp_rows_fall_over_paused()}
 
 
 @shared_task(name="notifications.purge_old_notification_logs")

@@ -88,6 +88,8 @@ def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str) -> dict:
         EVOLUTION_INSTANCE="ambacar",
         EVOLUTION_TIMEOUT="3",
         NOTIFICATION_RETRY_BASE_SECONDS="1",
+        WHATSAPP_MIN_INTERVAL_SECONDS="0",
+        WHATSAPP_MAX_JITTER_SECONDS="0",
         LOG_LEVEL="INFO",
     )
     return env

@@ -67,6 +67,13 @@ class FakeEmailSender(FakeSender):
 class FakeWhatsAppSender(FakeSender):
     channel = "whatsapp"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.states: dict[str, str] = {}  # instance → what Evolution would answer (default "open")
+
+    def connection_state(self, instance: str, *, timeout: float = 3.0) -> str:
+        return self.states.get(instance, "open")
+
 
 class FakePushSender(FakeSender):
     channel = "push"

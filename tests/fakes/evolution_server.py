@@ -5,7 +5,8 @@ It follows research/evolution_api.md (shared with the team): the routes below, t
 `{"status": N, "error": "<reason>", "response": {"message": X}}` with X shaped as the real server shapes it, and the
 v1 or v2 sendText bodies and replies. Standard library only; no Django.
 
-Routes (instance = the one given at start):
+Routes (instance = the one given at start, or one of `extra_instances`: a branch's own number; each has its own
+connection state, all share the apikey and the webhook settings):
     GET  /                                   welcome + version (no key)
     POST /message/sendText/{instance}        201 with the v2 (or v1) reply; 400 schema / `exists: false` / text
     GET  /instance/connectionState/{instance}
@@ -15,7 +16,9 @@ Routes (instance = the one given at start):
                                              being awaited, by `messages.update` webhooks: DELIVERY_ACK, then READ
                                              (research §5: envelope, v1 `id`+`datetime` / v2 `keyId`, static
                                              `headers`, `byEvents` suffix). The 201 reply of /webhook/set is not
-                                             in the research: this fake echoes the stored settings.
+                                             in the research: this fake echoes the stored settings. A change of
+                                             an instance's state is reported as `connection.update` when the
+                                             webhook's events include CONNECTION_UPDATE.
 
 From a terminal (run from the repository root):
     python -m tests.fakes.evolution_server --port 8081 --apikey test-key --instance ambacar [--api-version v1]
@@ -24,8 +27,9 @@ prints one line per WhatsApp message received, and every error it answers. Point
     EVOLUTION_API_URL=http://127.0.0.1:8081 EVOLUTION_API_KEY=test-key EVOLUTION_INSTANCE=ambacar
 Control endpoints (no key), e.g. `curl -X POST 'http://127.0.0.1:8081/__control__/down?seconds=60'`:
     POST /__control__/down?seconds=60         stop listening (connection refused) for that long: "WhatsApp off"
-    POST /__control__/disconnect              phone disconnected: sendText → 500 "Connection Closed"
-    POST /__control__/connect                 undo disconnect
+    POST /__control__/disconnect[?instance=]  phone disconnected: sendText → 500 "Connection Closed", state
+                                              `close`, and a `connection.update` webhook
+    POST /__control__/connect[?instance=]     undo disconnect (state `open`, `connection.update`)
     POST /__control__/fail?n=3&status=500     the next n sendText answer that status (documented body for 500)
     POST /__control__/delay?seconds=120       the next sendText answers that late (the client times out)
     POST /__control__/unregistered?number=593990000000   that number is "not on WhatsApp" (as is any number
@@ -35,10 +39,11 @@ Control endpoints (no key), e.g. `curl -X POST 'http://127.0.0.1:8081/__control_
     GET  /__control__/received                the requests received so far, as JSON
 
 From Python: `with EvolutionServer(apikey=..., instance=...) as evo:` then `evo.url`, `evo.received`
-(list of (path, headers, json), headers lower-cased), `evo.sent_texts()`, `evo.accepted` (key ids),
-`evo.client_ports` (client port of each request),
-`evo.fail_next(n, status=500)`, `evo.delay_next(seconds)`, `evo.down()` / `evo.up()`, `evo.disconnect()`,
-`evo.set_webhook(url, headers=...)`, `evo.webhook_calls` ((status, body) of every webhook it posted).
+(list of (path, headers, json, at), headers lower-cased), `evo.sent_texts()`, `evo.sends()` ((instance, number,
+time) of each sendText), `evo.accepted` (key ids), `evo.client_ports` (client port of each request),
+`evo.fail_next(n, status=500)`, `evo.delay_next(seconds)`, `evo.down()` / `evo.up()`, `evo.disconnect(instance)`,
+`evo.connect(instance)`, `evo.set_receipts("SERVER_ACK", "ERROR")`, `evo.set_webhook(url, headers=..., events=...)`,
+`evo.webhook_calls` ((status, body) of every webhook it posted). `latency=` makes every sendText take that long.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class Received(NamedTuple):
     path: str
     headers: dict[str, str]
     json: Any
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 def _digits(number: str) -> str:
@@ -126,13 +132,15 @@ class EvolutionServer:
         port: int = 0,
         echo: bool = False,
         latency: float = 0.0,
+        extra_instances: tuple[str, ...] = (),
     ):
         self.apikey, self.instance, self.version = apikey, instance, version
+        # Every instance this server hosts (a branch's own number is another instance) and its connection state.
+        self.states = dict.fromkeys((instance, *extra_instances), "open")
         self.host, self.port, self.echo = host, port, echo
         self.latency = latency  # seconds every sendText takes, as WhatsApp's round trips do
         self.unregistered = {_digits(n) for n in unregistered}
         self.instance_id = str(uuid.uuid4())
-        self.state = "open"
         self.client_ports: list[int] = []
         self.accepted: list[str] = []  # key.id of every 201, in order
         self._received: list[Received] = []
@@ -199,11 +207,36 @@ class EvolutionServer:
         with self._lock:
             self._delays.append(seconds)
 
-    def disconnect(self) -> None:
-        self.state = "close"
+    @property
+    def state(self) -> str:
+        return self.states[self.instance]
 
-    def connect(self) -> None:
-        self.state = "open"
+    @state.setter
+    def state(self, value: str) -> None:
+        self.states[self.instance] = value
+
+    def disconnect(self, instance: str | None = None) -> None:
+        """The phone logged out: sendText answers 500 "Connection Closed", `connection.update` reports `close`."""
+        self._set_state(instance or self.instance, "close")
+
+    def connect(self, instance: str | None = None) -> None:
+        self._set_state(instance or self.instance, "open")
+
+    def _set_state(self, instance: str, state: str) -> None:
+        self.states[instance] = state
+        threading.Thread(target=self._emit_connection_update, args=(instance, state), daemon=True).start()
+
+    def set_receipts(self, *statuses: str) -> None:
+        """The statuses reported after each message, in order: e.g. ("SERVER_ACK", "ERROR") for a refusal."""
+        self.receipts = statuses
+
+    def sends(self) -> list[tuple[str, str, float]]:
+        """(instance, number, monotonic time) of every sendText received."""
+        return [
+            (unquote(r.path.rsplit("/", 1)[-1]), (r.json or {}).get("number"), r.at)
+            for r in self.received
+            if "/message/sendText/" in r.path and isinstance(r.json, dict)
+        ]
 
     def reset(self) -> None:
         with self._lock:
@@ -213,7 +246,7 @@ class EvolutionServer:
             self.webhook_calls.clear()
             self._failures.clear()
             self._delays.clear()
-        self.state = "open"
+        self.states = dict.fromkeys(self.states, "open")
 
     @property
     def received(self) -> list[Received]:
@@ -232,7 +265,7 @@ class EvolutionServer:
     # --- the API ---------------------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], body: Any, port: int) -> tuple[int, Any]:
         with self._lock:
-            self._received.append(Received(path, headers, body))
+            self._received.append(Received(path, headers, body, time.monotonic()))
             self.client_ports.append(port)
         if method == "GET" and path == "/":
             version = "2.3.6" if self.version == "v2" else "1.8.2"
@@ -252,29 +285,30 @@ class EvolutionServer:
         route = routes.get((method, "/".join(parts[:2]))) if len(parts) == 3 else None
         if route is None:
             return self._error(404, [f"Cannot {method} {path}"])
-        if unquote(parts[2]) != self.instance:
-            return self._error(404, [f'The "{unquote(parts[2])}" instance does not exist'])
+        instance = unquote(parts[2])
+        if instance not in self.states:
+            return self._error(404, [f'The "{instance}" instance does not exist'])
         if headers.get("apikey") != self.apikey:
             return self._error(401, "Unauthorized")
-        return route(body if isinstance(body, dict) else {})
+        return route(instance, body if isinstance(body, dict) else {})
 
-    def _send_text(self, body: dict) -> tuple[int, Any]:
+    def _send_text(self, instance: str, body: dict) -> tuple[int, Any]:
         with self._lock:
             failure = self._failures.popleft() if self._failures else None
             delay = self._delays.popleft() if self._delays else 0
-        answer = self._error(*failure, note="fallo simulado") if failure else self._send_text_answer(body)
+        answer = self._error(*failure, note="fallo simulado") if failure else self._send_text_answer(instance, body)
         self._stopping.wait(delay + self.latency)  # answer late: the client times out, whatever happened
         return answer
 
-    def _send_text_answer(self, body: dict) -> tuple[int, Any]:
+    def _send_text_answer(self, instance: str, body: dict) -> tuple[int, Any]:
         errors = validate_v2(body) if self.version == "v2" else validate_v1(body)
         if errors:
             return self._error(400, [errors])
         text = body["text"] if self.version == "v2" else body["textMessage"]["text"]
         if self.version == "v2" and not text.strip():
             return self._error(400, ["Text is required"])
-        if self.state != "open":
-            return self._error(500, CONNECTION_CLOSED, note="WhatsApp desconectado")
+        if self.states[instance] != "open":
+            return self._error(500, CONNECTION_CLOSED, note=f"WhatsApp desconectado ({instance})")
         number, digits = body["number"], _digits(body["number"])
         jid = f"{digits}@s.whatsapp.net"
         if not digits or digits.startswith("0") or digits in self.unregistered:
@@ -290,7 +324,7 @@ class EvolutionServer:
             key["id"] = "3EB0" + secrets.token_hex(8).upper()
         with self._lock:
             self.accepted.append(key["id"])
-        threading.Thread(target=self._emit_receipts, args=(key,), daemon=True).start()
+        threading.Thread(target=self._emit_receipts, args=(instance, key), daemon=True).start()
         if self.version == "v1":
             return 201, {
                 "key": key,
@@ -315,7 +349,7 @@ class EvolutionServer:
         with self._lock:
             self.webhook = {"url": url, "headers": dict(headers or {}), "by_events": by_events, "events": events}
 
-    def _webhook_set(self, body: dict) -> tuple[int, Any]:
+    def _webhook_set(self, instance: str, body: dict) -> tuple[int, Any]:
         if self.version == "v2":
             if "webhook" not in body:
                 return self._error(400, [['instance requires property "webhook"']])
@@ -332,9 +366,9 @@ class EvolutionServer:
                 self.webhook = None
         else:
             self.set_webhook(config["url"], headers=headers, by_events=by_events, events=list(config["events"]))
-        return 201, {"webhook": {"instanceName": self.instance, **config}}
+        return 201, {"webhook": {"instanceName": instance, **config}}
 
-    def _emit_receipts(self, key: dict) -> None:
+    def _emit_receipts(self, instance: str, key: dict) -> None:
         """What a phone does after a message arrives, reported like the real server reports it: not awaited,
         one POST per status, after the 201 (so usually after the sender stored the id, but not always)."""
         with self._lock:
@@ -354,14 +388,25 @@ class EvolutionServer:
                     "instanceId": self.instance_id,
                 }
             else:
-                data = {**key, "status": status, "datetime": int(time.time() * 1000), "owner": self.instance}
-            self._post_webhook(hook, "messages.update", data)
+                data = {**key, "status": status, "datetime": int(time.time() * 1000), "owner": instance}
+            self._post_webhook(hook, "messages.update", data, instance)
 
-    def _post_webhook(self, hook: dict, event: str, data: dict) -> None:
+    def _emit_connection_update(self, instance: str, state: str) -> None:
+        """CONNECTION_UPDATE (research §5): v1 `{instance, state, statusReason}`; v2 adds the profile on `open`."""
+        with self._lock:
+            hook = self.webhook
+        if not hook or (hook["events"] and "CONNECTION_UPDATE" not in hook["events"]):
+            return
+        data = {"instance": instance, "state": state, "statusReason": 200 if state == "open" else 401}
+        if self.version == "v2" and state == "open":
+            data |= {"wuid": "593987654321@s.whatsapp.net", "profileName": "Ambacar", "profilePictureUrl": None}
+        self._post_webhook(hook, "connection.update", data, instance)
+
+    def _post_webhook(self, hook: dict, event: str, data: dict, instance: str) -> None:
         url = hook["url"] + ("/" + event.replace(".", "-") if hook["by_events"] else "")
         envelope = {
             "event": event,
-            "instance": self.instance,
+            "instance": instance,
             "data": data,
             "destination": hook["url"],
             "date_time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.localtime()),  # local time, "Z" (§5)
@@ -385,12 +430,12 @@ class EvolutionServer:
             status = 0
         with self._lock:
             self.webhook_calls.append((status, envelope))
-        self._say(f"webhook {event} {data['status']} → {status or 'sin respuesta'}")
+        self._say(f"webhook {event} {data.get('status') or data.get('state')} → {status or 'sin respuesta'}")
 
-    def _connection_state(self, body: dict) -> tuple[int, Any]:
-        return 200, {"instance": {"instanceName": self.instance, "state": self.state}}
+    def _connection_state(self, instance: str, body: dict) -> tuple[int, Any]:
+        return 200, {"instance": {"instanceName": instance, "state": self.states[instance]}}
 
-    def _whatsapp_numbers(self, body: dict) -> tuple[int, Any]:
+    def _whatsapp_numbers(self, instance: str, body: dict) -> tuple[int, Any]:
         numbers = body.get("numbers")
         if not isinstance(numbers, list) or not numbers or len(set(map(str, numbers))) != len(numbers):
             return self._error(400, [['"numbers" must be an array of numeric strings']])
@@ -422,8 +467,8 @@ class EvolutionServer:
             self._say(f"Evolution API apagada durante {seconds:g} s")
             return 200, {"down_for": seconds}, lambda: self._down_for(seconds)
         simple = {
-            "disconnect": self.disconnect,
-            "connect": self.connect,
+            "disconnect": lambda: self.disconnect(arg.get("instance")),
+            "connect": lambda: self.connect(arg.get("instance")),
             "reset": self.reset,
             "fail": lambda: self.fail_next(int(arg.get("n", 1)), int(arg.get("status", 500))),
             "delay": lambda: self.delay_next(float(arg.get("seconds", 120))),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.core.constants import Channel, ErrorKind, EventType, NotificationStatus, Target
 from apps.core.logging import mask_recipient
 from apps.notifications.models import (
+    AbsentNumber,
     CustomerChannelPreference,
     CustomerContactInfo,
     DeliveryReceipt,
@@ -31,6 +32,7 @@ from apps.notifications.models import (
     Taller,
     TallerChannelConfig,
     Vehicle,
+    WhatsAppInstance,
 )
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +141,8 @@ def data(db):
     IdempotencyRecord.objects.create(
         client="tests", key="key-123", fingerprint="f" * 64, response_status=202, dispatch=dispatch
     )
+    WhatsAppInstance.objects.create(name="ambacar", state="close", paused_at=timezone.now(), pause_reason="401")
+    AbsentNumber.objects.create(phone="+593990000000", reported_at=timezone.now())
     return {
         "phases": (schedule, reception),
         "averia": averia,

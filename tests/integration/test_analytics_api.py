@@ -378,12 +378,17 @@ def channel(configured, sent, failed, rate, status):
     return {"configured": configured, "sent": sent, "failed": failed, "success_rate": rate, "status": status}
 
 
-def test_health_each_threshold_and_the_worst_wins(anon_api, frozen, fake_senders):
+def whatsapp(configured, sent, failed, rate, status):
+    """WhatsApp adds its instances when configured (none here: EVOLUTION_INSTANCE is empty in the suite)."""
+    return channel(configured, sent, failed, rate, status) | ({"instances": []} if configured else {})
+
+
+def test_health_each_threshold_and_the_worst_wins(client_api, frozen, fake_senders):
     traffic("email", sent=9, failed=1)  # 90.0 → healthy (edge)
     traffic("whatsapp", sent=1, failed=1)  # 50.0 → degraded (edge)
     traffic("push", sent=1, failed=2)  # 33.3 → unhealthy
     traffic("push", sent=5, hours_ago=25)  # older than 24 h: not counted
-    r = anon_api.get(HEALTH)
+    r = client_api.get(HEALTH)
     assert r.status_code == 200, r.content
     assert r.json() == {
         "status": "unhealthy",
@@ -391,59 +396,66 @@ def test_health_each_threshold_and_the_worst_wins(anon_api, frozen, fake_senders
         "checked_at": "2026-11-20T10:00:00-05:00",
         "channels": {
             "email": channel(True, 9, 1, 90.0, "healthy"),
-            "whatsapp": channel(True, 1, 1, 50.0, "degraded"),
+            "whatsapp": whatsapp(True, 1, 1, 50.0, "degraded"),
             "push": channel(True, 1, 2, 33.3, "unhealthy"),
         },
     }
 
 
-def test_health_just_below_the_thresholds(anon_api, frozen, fake_senders):
+def test_health_just_below_the_thresholds(client_api, frozen, fake_senders):
     traffic("email", sent=8, failed=1)  # 88.9 → degraded
     traffic("whatsapp", sent=1, failed=2)  # 33.3 → unhealthy
     traffic("push", sent=0, failed=1)  # 0.0 → unhealthy
-    body = anon_api.get(HEALTH).json()
+    body = client_api.get(HEALTH).json()
     assert body["channels"]["email"] == channel(True, 8, 1, 88.9, "degraded")
-    assert body["channels"]["whatsapp"] == channel(True, 1, 2, 33.3, "unhealthy")
+    assert body["channels"]["whatsapp"] == whatsapp(True, 1, 2, 33.3, "unhealthy")
     assert body["channels"]["push"] == channel(True, 0, 1, 0.0, "unhealthy")
     assert body["status"] == "unhealthy"
 
 
-def test_health_idle_channels_do_not_count(anon_api, frozen, fake_senders):
+def test_health_idle_channels_do_not_count(client_api, frozen, fake_senders):
     traffic("email", sent=3)
     traffic("whatsapp", pending=2)  # traffic, but nothing finished yet
     traffic("push", failed=4, hours_ago=30)
-    body = anon_api.get(HEALTH).json()
+    body = client_api.get(HEALTH).json()
     assert body["channels"] == {
         "email": channel(True, 3, 0, 100.0, "healthy"),
-        "whatsapp": channel(True, 0, 0, None, "idle"),
+        "whatsapp": whatsapp(True, 0, 0, None, "idle"),
         "push": channel(True, 0, 0, None, "idle"),
     }
     assert body["status"] == "healthy"
 
 
-def test_health_all_idle_is_healthy(anon_api, frozen, fake_senders):
-    body = anon_api.get(HEALTH).json()
+def test_health_all_idle_is_healthy(client_api, frozen, fake_senders):
+    body = client_api.get(HEALTH).json()
     assert body["status"] == "healthy"
     assert {c["status"] for c in body["channels"].values()} == {"idle"}
 
 
-def test_health_unconfigured_channel_is_reported_but_not_in_the_overall_status(anon_api, frozen, fake_senders):
+def test_health_unconfigured_channel_is_reported_but_not_in_the_overall_status(client_api, frozen, fake_senders):
     fake_senders["push"].configured = False
     traffic("email", sent=19, failed=1)  # 95.0 healthy
     traffic("whatsapp", sent=3, failed=1)  # 75.0 degraded
     traffic("push", failed=2)  # unhealthy, but push is not configured
-    body = anon_api.get(HEALTH).json()
+    body = client_api.get(HEALTH).json()
     assert body["channels"]["push"] == channel(False, 0, 2, 0.0, "unhealthy")
     assert body["channels"]["whatsapp"]["configured"] is True
     assert body["status"] == "degraded"
 
 
-def test_health_with_no_channel_configured_is_unhealthy(anon_api, frozen, fake_senders):
+def test_health_with_no_channel_configured_is_unhealthy(client_api, frozen, fake_senders):
     for fake in fake_senders.values():
         fake.configured = False
-    body = anon_api.get(HEALTH).json()
+    body = client_api.get(HEALTH).json()
     assert body["status"] == "unhealthy"
     assert [c["configured"] for c in body["channels"].values()] == [False, False, False]
+
+
+def test_health_anonymous_callers_get_the_overall_status_only(anon_api, frozen, fake_senders):
+    traffic("whatsapp", sent=1, failed=1)
+    r = anon_api.get(HEALTH)
+    assert r.status_code == 200
+    assert r.json() == {"status": "degraded"}
 
 
 def test_health_is_public_even_with_a_wrong_key(frozen, fake_senders):
@@ -451,13 +463,14 @@ def test_health_is_public_even_with_a_wrong_key(frozen, fake_senders):
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Api-Key not.a-real-key")
-    assert client.get(HEALTH).status_code == 200
+    r = client.get(HEALTH)
+    assert r.status_code == 200 and r.json() == {"status": "healthy"}  # a wrong key is an anonymous caller
 
 
 def test_health_is_one_query(frozen, fake_senders, django_assert_num_queries):
     traffic("email", sent=2, failed=1)
     with django_assert_num_queries(1):
-        health = selectors.analytics_channel_health()
+        health = selectors.analytics_channel_health(with_instances=False)
     assert health["channels"]["email"]["success_rate"] == 66.7
 
 
@@ -495,5 +508,5 @@ def test_openapi_marks_health_public_and_tags_analytics(anon_api):
         assert operation["tags"] == ["Analítica"]
         assert operation["summary"] and operation["description"]
         assert operation["responses"]["200"]["content"]["application/json"]["examples"]
-    assert paths[HEALTH]["get"]["security"] == [{}]
+    assert {} in paths[HEALTH]["get"]["security"]  # public; a key gets the whole report
     assert paths[SUMMARY]["get"].get("security") != [{}]

@@ -18,8 +18,9 @@ from django.utils import timezone
 from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.notifications.models import CustomerContactInfo, Dispatch, NotificationAttempt, NotificationLog
-from apps.notifications.services.delivery import DROPPED, SENT, SKIPPED, notification_send
+from apps.notifications.services.delivery import notification_send
 from apps.notifications.services.maintenance import notifications_requeue_stuck
+from apps.notifications.services.transitions import DROPPED, SENT, SKIPPED
 from tests.factories import dispatch_with_rows
 from tests.services import postgres_or_fail
 
@@ -83,7 +84,7 @@ def test_workers_racing_for_the_same_rows_send_each_once(customer, fake_senders)
 
 
 class Records(logging.Handler):
-    """The delivery log, from every thread (caplog keeps only the test's own thread here)."""
+    """The transitions log, from every thread (caplog keeps only the test's own thread here)."""
 
     def __init__(self):
         super().__init__(logging.INFO)
@@ -96,7 +97,7 @@ class Records(logging.Handler):
 @pytest.fixture
 def delivery_log():
     handler = Records()
-    logger = logging.getLogger("apps.notifications.services.delivery")
+    logger = logging.getLogger("apps.notifications.services.transitions")
     logger.addHandler(handler)
     yield handler.messages
     logger.removeHandler(handler)

@@ -6,7 +6,8 @@ from django.core.management import call_command
 
 from apps.notifications.adapters import reset_senders
 from apps.notifications.models import CustomerContactInfo, NotificationLog, PushSubscription
-from apps.notifications.services.delivery import FAILED, RETRY, SENT, notification_send
+from apps.notifications.services.delivery import notification_send
+from apps.notifications.services.transitions import FAILED, RETRY, SENT
 from tests.factories import dispatch_with_rows
 from tests.fakes.push_service import FakePushService
 from tests.integration.test_push_adapter import new_vapid_keys

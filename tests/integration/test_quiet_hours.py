@@ -20,9 +20,9 @@ from apps.notifications.models import (
     Taller,
     TallerChannelConfig,
 )
-from apps.notifications.services import delivery
 from apps.notifications.services.outbox import notification_relay_pending
 from apps.notifications.services.quiet_hours import notification_quiet_hours_end
+from apps.notifications.services.transitions import DEFERRED
 from apps.notifications.tasks import retry_failed_notifications, send_notification_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -181,7 +181,7 @@ def test_the_send_task_defers_a_queued_row_without_retrying(client_api, seeded):
     # As a row the broker holds (queued) when the worker takes it, an hour later, still in quiet hours.
     NotificationLog.objects.filter(pk=row.pk).update(status="queued", next_attempt_at=None)
     with time_machine.travel(AT_3AM + timedelta(hours=1), tick=False):
-        assert send_notification_task.apply(args=[str(row.pk)]).get() == delivery.DEFERRED
+        assert send_notification_task.apply(args=[str(row.pk)]).get() == DEFERRED
     row.refresh_from_db()
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, END)
     assert seeded["whatsapp"].calls == 0

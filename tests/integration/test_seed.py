@@ -238,6 +238,7 @@ def test_creates_the_periodic_tasks():
         "retry_failed_notifications",
         "relay_pending_notifications",
         "purge_old_notification_logs",
+        "probe_channels",
     }
     assert all(t.task == f"notifications.{name}" and t.enabled and t.description for name, t in tasks.items())
     guayaquil = ZoneInfo("America/Guayaquil")
@@ -252,7 +253,7 @@ def test_creates_the_periodic_tasks():
             "*",
         )
         assert str(crontab.timezone) == str(guayaquil)
-    for name, every in (("retry_failed_notifications", 15), ("relay_pending_notifications", 1)):
+    for name, every in (("retry_failed_notifications", 15), ("relay_pending_notifications", 1), ("probe_channels", 1)):
         interval = tasks[name].interval
         assert tasks[name].crontab is None
         assert (interval.every, interval.period) == (every, IntervalSchedule.MINUTES)
@@ -270,7 +271,7 @@ def test_prints_a_spanish_summary():
 
 def test_second_run_changes_nothing():
     first = seed_initial_data()
-    assert first.created == 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 4
+    assert first.created == 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 5
     before = snapshot()
     run_seed()
     second = seed_initial_data()
@@ -330,7 +331,7 @@ def test_force_restores_the_defaults():
     assert ServicePhase.objects.get(slug="phase-quality").name == "Control de Calidad"
     assert TallerChannelConfig.objects.get(channel="email").staff_recipients == []
     assert PeriodicTask.objects.get(name="purge_old_notification_logs").enabled is True
-    assert seed_initial_data().unchanged == 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 4
+    assert seed_initial_data().unchanged == 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 5
 
 
 def test_rerun_creates_only_the_missing_rows():
@@ -343,7 +344,7 @@ def test_rerun_creates_only_the_missing_rows():
     assert report.sections["phase_channels"].created == 1
     assert report.sections["templates"].created == 1
     assert report.sections["periodic_tasks"].created == 1
-    assert PhaseChannelConfig.objects.count() == 150 and PeriodicTask.objects.count() == 4
+    assert PhaseChannelConfig.objects.count() == 150 and PeriodicTask.objects.count() == 5
     assert IntervalSchedule.objects.count() == 2  # the existing 1-minute schedule was reused
 
 

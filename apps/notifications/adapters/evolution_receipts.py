@@ -1,9 +1,11 @@
-"""Evolution API's `messages.update` webhook → receipts (research/evolution_api.md §5).
+"""Evolution API's webhooks → receipts and connection changes (research/evolution_api.md §5).
 
 The provider's shapes stay here, next to the WhatsApp adapter: v1 spreads the message key into `data`
 (`id`, and `datetime` in ms), v2 sends `keyId` (its `messageId` is a database row id, not WhatsApp's) and no
-time. Status names or their numeric codes: DELIVERY_ACK (3) → delivered; READ (4) and PLAYED (5) → read.
-PENDING and SERVER_ACK say no more than the 201 we already recorded; ERROR and DELETED never undo a send.
+time. Status names or their numeric codes: DELIVERY_ACK (3) → delivered; READ (4) and PLAYED (5) → read;
+ERROR (0) → failed (WhatsApp refused the message after Evolution accepted it). PENDING and SERVER_ACK say no more
+than the 201 we already recorded; DELETED (the person deleted it) does not undo a send.
+`connection.update` carries the instance's new state (`open`, `connecting`, `close`, `refused`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from apps.core.constants import Channel, NotificationStatus
 from apps.core.ports import Receipt
 
 STATUS_EVENTS = {"messages.update", "messages-update"}
+CONNECTION_EVENTS = {"connection.update", "connection-update"}
 _STATUS = {
+    "ERROR": NotificationStatus.FAILED,
+    0: NotificationStatus.FAILED,
     "DELIVERY_ACK": NotificationStatus.DELIVERED,
     "READ": NotificationStatus.READ,
     "PLAYED": NotificationStatus.READ,
@@ -31,6 +36,16 @@ def event_name(payload: dict[str, Any], path_event: str = "") -> str:
     """`messages.update` in the body (`MESSAGES_UPDATE` in some builds), or the byEvents path suffix."""
     name = str(payload.get("event") or path_event or "")
     return name.strip().lower().replace("_", ".")
+
+
+def connection_state_from_payload(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(instance, state) of a `connection.update` call, or None when it does not carry both."""
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    instance = payload.get("instance") or data.get("instance")
+    state = data.get("state")
+    if not isinstance(instance, str) or not instance.strip() or not isinstance(state, str):
+        return None
+    return instance.strip()[:100], state.strip().lower()[:20]
 
 
 def receipts_from_payload(payload: dict[str, Any], *, now: datetime | None = None) -> tuple[list[Receipt], int]:

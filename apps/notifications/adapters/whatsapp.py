@@ -50,8 +50,12 @@ def _config() -> _Config:
     )
 
 
-# SendError codes the delivery service acts on.
+# SendError codes the delivery service acts on: the number is not on WhatsApp (skip it for a while); the
+# instance cannot send (pause it: its messages go to the next channel until it is open again).
 NOT_ON_WHATSAPP = "not_on_whatsapp"
+UNAUTHORIZED = "unauthorized"
+CONNECTION_CLOSED = "connection_closed"
+INSTANCE_DOWN_CODES = frozenset({UNAUTHORIZED, CONNECTION_CLOSED})
 
 # 500 bodies that Evolution answers before anything reaches WhatsApp (research/evolution_api.md §1): the number
 # lookup threw because the socket is down, or the instance is not loaded. Any other 5xx may come after the
@@ -85,17 +89,22 @@ def classify_response(status: int, body) -> SendError | None:
             number = mask_phone(str(missing.get("number", "")))
             return SendError(f"El número {number} no tiene WhatsApp.", ErrorKind.PERMANENT, code=NOT_ON_WHATSAPP)
         if "Error: " in detail:  # a Baileys error before the message left ("Timed Out", "Connection Closed")
-            return SendError(f"WhatsApp no pudo enviar el mensaje ({detail}).")
+            code = CONNECTION_CLOSED if "Connection Closed" in detail else ""
+            return SendError(f"WhatsApp no pudo enviar el mensaje ({detail}).", code=code)
         if "requires property" in detail:
             return SendError(
                 f"Evolution API rechazó el cuerpo ({detail}): revise EVOLUTION_API_VERSION.", ErrorKind.PERMANENT
             )
         return SendError(f"Evolution API rechazó el mensaje (400: {detail}).", ErrorKind.PERMANENT)
     if status in (401, 403):
-        return SendError("API key de Evolution inválida: revise EVOLUTION_API_KEY.", ErrorKind.PERMANENT)
+        return SendError(
+            "API key de Evolution inválida: revise EVOLUTION_API_KEY.", ErrorKind.PERMANENT, code=UNAUTHORIZED
+        )
     if status == 404:
         setting = "EVOLUTION_INSTANCE" if "instance does not exist" in detail else "EVOLUTION_API_URL"
         return SendError(f"Evolution API respondió 404 ({detail}): revise {setting}.", ErrorKind.PERMANENT)
+    if status == 500 and "Connection Closed" in detail:
+        return SendError(f"WhatsApp está desconectado en Evolution API ({detail}).", code=CONNECTION_CLOSED)
     if status == 429 or status == 503 or (status == 500 and any(text in detail for text in _PRE_SEND_500)):
         return SendError(f"Evolution API respondió {status} ({detail}).")
     if status >= 500:
@@ -141,16 +150,17 @@ class WhatsAppSender:
             )
         if not message.recipient:
             raise SendError("No hay un número de WhatsApp al que enviar.", ErrorKind.PERMANENT)
+        instance = message.sender or cfg.instance
         try:
-            return SendResult(provider_message_id=self._send_one(cfg, message.recipient, message.body))
+            return SendResult(provider_message_id=self._send_one(cfg, instance, message.recipient, message.body))
         except SendError as exc:
             error = _redact(exc, cfg.api_key)
             logger.warning("whatsapp send to %s failed: %s", mask_phone(message.recipient), error.message)
             raise error from exc
 
-    def _send_one(self, cfg: _Config, e164: str, text: str) -> str:
+    def _send_one(self, cfg: _Config, instance: str, e164: str, text: str) -> str:
         body = send_text_body(cfg.version, e164_to_whatsapp_digits(e164), text)
-        url = f"{cfg.url}/message/sendText/{quote(cfg.instance, safe='')}"
+        url = f"{cfg.url}/message/sendText/{quote(instance, safe='')}"
         try:
             response = self._client_for(cfg).post(url, json=body)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -166,6 +176,20 @@ class WhatsAppSender:
         provider_id = str(key.get("id") or "") if isinstance(key, dict) else ""
         logger.info("whatsapp accepted for %s id=%s", mask_phone(e164), provider_id)
         return provider_id
+
+    def connection_state(self, instance: str, *, timeout: float = 3.0) -> str:
+        """`GET /instance/connectionState/{instance}` (research §3): open, connecting or close; `unknown` when
+        Evolution cannot say (down, the instance not loaded, an unexpected answer). Never raises."""
+        cfg = _config()
+        if not (cfg.url and cfg.api_key and instance):
+            return "unknown"
+        url = f"{cfg.url}/instance/connectionState/{quote(instance, safe='')}"
+        try:
+            response = self._client_for(cfg).get(url, timeout=timeout)
+            state = response.json().get("instance", {}).get("state") if response.status_code == 200 else None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, AttributeError):
+            state = None
+        return state if state in ("open", "connecting", "close") else "unknown"
 
     def _client_for(self, cfg: _Config) -> httpx.Client:
         """One pooled client, rebuilt when the settings it was built from change."""

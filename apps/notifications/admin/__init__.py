@@ -1,5 +1,5 @@
 """Django admin of the notifications app: one module per area, registered on import."""
 
-from . import catalog, channels, customers, logs, templates, vehicles
+from . import catalog, channels, customers, logs, templates, vehicles, whatsapp
 
-__all__ = ["catalog", "channels", "customers", "logs", "templates", "vehicles"]
+__all__ = ["catalog", "channels", "customers", "logs", "templates", "vehicles", "whatsapp"]

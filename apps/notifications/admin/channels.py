@@ -40,6 +40,7 @@ class TallerChannelConfigForm(forms.ModelForm):
             "is_enabled",
             "sender_name",
             "sender_address",
+            "evolution_instance",
             "staff_recipients",
             "quiet_hours_start",
             "quiet_hours_end",
@@ -85,6 +86,7 @@ class TallerChannelInline(admin.StackedInline):
     fields = (
         ("channel", "is_enabled"),
         ("sender_name", "sender_address"),
+        "evolution_instance",
         "staff_recipients",
         ("quiet_hours_start", "quiet_hours_end"),
     )

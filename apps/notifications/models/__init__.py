@@ -5,8 +5,10 @@ from .logs import Dispatch, IdempotencyRecord, NotificationAttempt, Notification
 from .receipts import DeliveryReceipt
 from .templates import NotificationTemplate
 from .vehicles import MaintenanceReminder, Vehicle
+from .whatsapp import AbsentNumber, WhatsAppInstance
 
 __all__ = [
+    "AbsentNumber",
     "CustomerChannelPreference",
     "CustomerContactInfo",
     "DeliveryReceipt",
@@ -24,4 +26,5 @@ __all__ = [
     "Taller",
     "TallerChannelConfig",
     "Vehicle",
+    "WhatsAppInstance",
 ]

@@ -46,6 +46,12 @@ class TallerChannelConfig(BaseModel):
         blank=True,
         help_text='Lista de emails o teléfonos E.164 del personal, p. ej. ["jefe@taller.ec", "+593991234567"].',
     )
+    evolution_instance = models.CharField(
+        "instancia de Evolution",
+        max_length=100,
+        blank=True,
+        help_text="Solo WhatsApp: la instancia (el número) desde la que escribe este taller; vacío, el principal.",
+    )
     quiet_hours_start = models.TimeField("inicio de horas de silencio", null=True, blank=True)
     quiet_hours_end = models.TimeField("fin de horas de silencio", null=True, blank=True)
 

@@ -110,7 +110,11 @@ class NotificationLog(BaseModel):
     html_body = models.TextField("cuerpo HTML", blank=True)
     error_kind = models.CharField("tipo de error", max_length=20, choices=ErrorKind.choices, blank=True)
     error_message = models.TextField("error", blank=True)
+    # Why, when the service acted on it: not_on_whatsapp, channel_paused, whatsapp_daily_cap, whatsapp_error, …
+    error_code = models.CharField("código de error", max_length=40, blank=True)
     provider_message_id = models.CharField("ID del proveedor", max_length=200, blank=True)
+    # WhatsApp: the Evolution instance that sends it (the taller's number, or EVOLUTION_INSTANCE).
+    sender = models.CharField("remitente", max_length=100, blank=True)
     # The row whose failure brought this one. A staff row can bring several (one per address of the next channel).
     fallback_from = models.ForeignKey(
         "self",

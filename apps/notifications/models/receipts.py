@@ -8,6 +8,8 @@ from apps.core.constants import Channel, NotificationStatus
 RECEIPT_STATUSES = [
     (NotificationStatus.DELIVERED.value, NotificationStatus.DELIVERED.label),
     (NotificationStatus.READ.value, NotificationStatus.READ.label),
+    # WhatsApp's ERROR: the message was refused after it was accepted.
+    (NotificationStatus.FAILED.value, NotificationStatus.FAILED.label),
 ]
 
 

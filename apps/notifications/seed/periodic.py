@@ -54,4 +54,14 @@ PERIODIC_TASKS: tuple[PeriodicTaskSeed, ...] = (
         daily_hour=3,
         daily_minute=30,
     ),
+    PeriodicTaskSeed(
+        name="probe_channels",
+        task="notifications.probe_channels",
+        description=(
+            "Cada minuto: pregunta a Evolution API el estado de cada instancia de WhatsApp, reanuda las que están "
+            "en pausa y volvieron a conectarse, y pasa al siguiente canal los mensajes que esperan una instancia en "
+            "pausa."
+        ),
+        every_minutes=1,
+    ),
 )

@@ -149,6 +149,7 @@ class NotificationDetailSerializer(serializers.ModelSerializer):
             "attempts",
             "error",
             "error_kind",
+            "error_code",
             "recipient",
             "provider_message_id",
             "fallback_from",
@@ -163,10 +164,16 @@ class NotificationDetailSerializer(serializers.ModelSerializer):
         # differ between SQLite and PostgreSQL.
         read_only_fields = fields
         extra_kwargs = {
+            "error_code": {
+                "help_text": "Por qué el servicio actuó: not_on_whatsapp, channel_paused (la instancia de WhatsApp "
+                "estaba en pausa), whatsapp_daily_cap (tope diario), whatsapp_error (WhatsApp lo rechazó después de "
+                "aceptarlo), whatsapp_not_delivered (sin acuse de entrega a tiempo), subscription_gone, unauthorized, "
+                "connection_closed; vacío si no aplica."
+            },
             "next_attempt_at": {
                 "help_text": "Cuándo se intentará de nuevo: tras un error transitorio, o al terminar las horas de "
                 "silencio del canal en el taller (la notificación espera como pending)."
-            }
+            },
         }
 
     def get_error(self, obj) -> str | None:

@@ -2,10 +2,11 @@
 
 The row is the unit of work; a task carries only its id. The claim is a conditional UPDATE that takes a waiting
 row and counts the attempt, and every move out of `sending` (to sent, back to queued for a retry, to failed) is
-a conditional UPDATE on (id, status `sending`, that attempt number). Whoever moves the row first wins: a
-redelivered or duplicated task, or a worker that outlived the stuck-row sweep, finds its outcome refused, logs
-it and drops it. So a row that has failed over to the next channel can never also become sent, and no final
-state is overwritten.
+a conditional UPDATE on (id, status `sending`, that attempt number) (services/transitions.py). Whoever moves the
+row first wins: a redelivered or duplicated task, or a worker that outlived the stuck-row sweep, finds its outcome
+refused, logs it and drops it. So a row that has failed over to the next channel can never also become sent, and
+no final state is overwritten. Before the claim a WhatsApp row passes its sender's gate (services/whatsapp_senders.py):
+a paused instance or a spent daily cap gives it to the next channel, pacing waits for its slot or defers it.
 
 After an unknown outcome (the provider may have acted), whether the channel is tried again is its policy:
 WhatsApp is at most once (a resend can reach the person twice, and machine-like repeats get numbers banned), so
@@ -19,42 +20,40 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, Channel, DispatchStatus, ErrorKind, NotificationStatus
+from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
 from apps.core.exceptions import SendError
 from apps.core.logging import mask_recipient, request_id_scope
 from apps.core.ports import ChannelSender, OutboundMessage, PushKeys, SendResult
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.adapters.push import SUBSCRIPTION_GONE
+from apps.notifications.adapters.whatsapp import INSTANCE_DOWN_CODES, NOT_ON_WHATSAPP
 from apps.notifications.models import Dispatch, NotificationAttempt, NotificationLog, PushSubscription
-from apps.notifications.services.outbox import notification_rows_create, notifications_enqueue_on_commit
 from apps.notifications.services.push import push_subscription_record
 from apps.notifications.services.quiet_hours import notification_quiet_hours_end
 from apps.notifications.services.receipts import notification_apply_receipts
+from apps.notifications.services.transitions import (
+    DEFERRED,
+    RETRY,
+    SENT,
+    SKIPPED,
+    SendOutcome,
+    notification_fail_and_fall_back,
+    outcome_dropped,
+    row_unchanged,
+)
+from apps.notifications.services.whatsapp_senders import absent_number_record, whatsapp_gate, whatsapp_instance_pause
 
 logger = logging.getLogger(__name__)
-
-SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
-# Quiet hours: the row waits as pending until next_attempt_at; the relay sweep enqueues it then.
-DEFERRED = "deferred"
-# The row moved on while this worker was sending (the sweep, another worker): this outcome was not recorded.
-DROPPED = "dropped"
 
 # Channels on which an unknown outcome is tried again (at least once); WhatsApp never is (at most once).
 RESENT_AFTER_UNKNOWN_OUTCOME = frozenset({Channel.EMAIL, Channel.PUSH})
 _WAITING = (NotificationStatus.PENDING, NotificationStatus.QUEUED)
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    result: str  # SENT | RETRY | FAILED | SKIPPED | DEFERRED | DROPPED
-    countdown: float = 0.0  # RETRY: seconds to the retry; DEFERRED: seconds to the end of the quiet hours
 
 
 def retry_countdown(attempt: int, *, base: int | None = None) -> float:
@@ -77,6 +76,13 @@ def notification_send(
     deferred = _defer_if_quiet(row)
     if deferred is not None:
         return deferred
+    if row.channel == Channel.WHATSAPP:
+        gate = whatsapp_gate(row)
+        if gate.fall_over is not None:
+            code, reason = gate.fall_over
+            return notification_fail_and_fall_back(row, ErrorKind.TRANSIENT, reason, code=code)
+        if gate.defer_until is not None:
+            return _defer(row, gate.defer_until, why="pacing")
     if not _claim(row):
         logger.info("notification %s claimed by another worker; skipping", notification_id)
         return SendOutcome(SKIPPED)
@@ -105,16 +111,18 @@ def _claim(row: NotificationLog) -> bool:
 def _defer_if_quiet(row: NotificationLog) -> SendOutcome | None:
     """Before the claim (no attempt counted, nothing sent): a row whose channel is in the quiet hours of its
     taller goes back to pending with next_attempt_at = the end of the quiet period; None when it may be sent."""
+    until = notification_quiet_hours_end(notification=row, now=timezone.now())
+    return None if until is None else _defer(row, until, why="quiet hours")
+
+
+def _defer(row: NotificationLog, until, *, why: str) -> SendOutcome:
+    """Back to pending until `until`, before the claim (no attempt counted, nothing sent); the relay sweep hands
+    it to the broker again in time."""
     now = timezone.now()
-    until = notification_quiet_hours_end(notification=row, now=now)
-    if until is None:
-        return None
-    deferred = NotificationLog.objects.filter(id=row.id, status=row.status, attempts=row.attempts).update(
-        status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
-    )
+    deferred = row_unchanged(row).update(status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now)
     if not deferred:
         return SendOutcome(SKIPPED)
-    logger.info("notification %s on %s deferred by quiet hours until %s", row.id, row.channel, until.isoformat())
+    logger.info("notification %s on %s deferred by %s until %s", row.id, row.channel, why, until.isoformat())
     return SendOutcome(DEFERRED, countdown=(until - now).total_seconds())
 
 
@@ -128,6 +136,7 @@ def _outbound(row: NotificationLog, **overrides) -> OutboundMessage:
         "html_body": row.html_body,
         "url": f"{settings.FRONTEND_URL}/" if settings.FRONTEND_URL else "",
         "tag": str(row.dispatch_id or row.id),
+        "sender": row.sender,
     }
     return OutboundMessage(**(fields | overrides))
 
@@ -156,12 +165,19 @@ def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSe
         return _mark_sent(row, result.provider_message_id)
 
     _attempt_finish(attempt, clock, succeeded=False, kind=error.kind, message=error.message)
+    if error.code == NOT_ON_WHATSAPP:
+        absent_number_record(phone=row.recipient)
+    if error.code in INSTANCE_DOWN_CODES:
+        # The instance cannot send (logged out, wrong key): pause it and let the next channel carry this one now
+        # rather than retry into a closed connection.
+        whatsapp_instance_pause(name=row.sender or settings.EVOLUTION_INSTANCE, reason=error.message)
+        return notification_fail_and_fall_back(row, error.kind, error.message, code=error.code)
     may_retry = error.kind == ErrorKind.TRANSIENT or (
         error.kind == ErrorKind.UNKNOWN_OUTCOME and row.channel in RESENT_AFTER_UNKNOWN_OUTCOME
     )
     if may_retry and row.attempts <= settings.NOTIFICATION_MAX_RETRIES:
         return _schedule_retry(row, error)
-    return notification_fail_and_fall_back(row, error.kind, error.message)
+    return notification_fail_and_fall_back(row, error.kind, error.message, code=error.code)
 
 
 def _push_to_devices(row: NotificationLog, sender: ChannelSender) -> SendResult:
@@ -204,27 +220,10 @@ def _attempt_finish(attempt, clock, *, succeeded, kind="", message=""):
     attempt.save(update_fields=["finished_at", "duration_ms", "succeeded", "error_kind", "error_message"])
 
 
-def _still_sending(row: NotificationLog):
-    """The row, only while it is still the attempt this worker claimed."""
-    return NotificationLog.objects.filter(id=row.id, status=NotificationStatus.SENDING, attempts=row.attempts)
-
-
-def _dropped(row: NotificationLog, outcome: str) -> SendOutcome:
-    current = NotificationLog.objects.filter(id=row.id).values_list("status", "attempts").first()
-    logger.warning(
-        "notification %s attempt %s: outcome %r dropped, the row moved on meanwhile (now %s)",
-        row.id,
-        row.attempts,
-        outcome,
-        current,
-    )
-    return SendOutcome(DROPPED)
-
-
 def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
     countdown = retry_countdown(row.attempts)
     now = timezone.now()
-    moved = _still_sending(row).update(
+    moved = row_unchanged(row).update(
         status=NotificationStatus.QUEUED,
         error_kind=error.kind,
         error_message=error.message[:2000],
@@ -232,7 +231,7 @@ def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
         updated_at=now,
     )
     if not moved:
-        return _dropped(row, RETRY)
+        return outcome_dropped(row, RETRY)
     logger.info(
         "notification %s %s attempt %s failed (%s), retry in %.0fs",
         row.id,
@@ -248,7 +247,7 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
     now = timezone.now()
     provider_message_id = (provider_message_id or "")[:200]
     with transaction.atomic():
-        moved = _still_sending(row).update(
+        moved = row_unchanged(row).update(
             status=NotificationStatus.SENT,
             sent_at=now,
             provider_message_id=provider_message_id,
@@ -256,7 +255,7 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
             updated_at=now,
         )
         if not moved:
-            return _dropped(row, SENT)
+            return outcome_dropped(row, SENT)
         if row.dispatch_id:
             Dispatch.objects.filter(
                 id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
@@ -272,62 +271,3 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
         # A receipt can beat us here (the provider confirms before we stored its id): apply it now.
         notification_apply_receipts(channel=row.channel, provider_message_id=provider_message_id)
     return SendOutcome(SENT)
-
-
-def notification_fail_and_fall_back(row: NotificationLog, kind: str, message: str) -> SendOutcome:
-    """Close the claimed attempt `row.attempts` of a `sending` row as failed and, when its channel is exhausted
-    for the round, give the next channel of the plan its rows.
-
-    A channel is exhausted when none of its rows in the round is still open and none reached its address: a
-    staff notification falls back only when no phone (or no email) of the taller got it, decided by the last of
-    its rows to fail, under the dispatch's lock.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        moved = _still_sending(row).update(
-            status=NotificationStatus.FAILED,
-            error_kind=kind,
-            error_message=message[:2000],
-            failed_at=now,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-        if not moved:
-            return _dropped(row, FAILED)
-        if row.dispatch_id is None:
-            return SendOutcome(FAILED)
-        dispatch = Dispatch.objects.select_for_update().get(id=row.dispatch_id)
-        rows = list(
-            NotificationLog.objects.filter(dispatch_id=dispatch.id)
-            .exclude(id=row.id)
-            .values_list("channel", "recipient", "status", "round")
-        )
-        this_round = [(channel, address, status) for channel, address, status, round_ in rows if round_ == row.round]
-        # Rows of the same channel to other addresses; an earlier row to this same address (an admin resend's
-        # original) does not count: the resend is meant to reach it again.
-        siblings = {
-            status for channel, address, status in this_round if channel == row.channel and address != row.recipient
-        }
-        if siblings & {*OPEN_STATUSES, *SUCCESS_STATUSES}:
-            outcome = "waits for its siblings" if siblings & set(OPEN_STATUSES) else "reached others"
-            logger.info("notification %s failed on %s (%s); the channel %s", row.id, row.channel, kind, outcome)
-            return SendOutcome(FAILED)
-        next_channel = _next_channel(dispatch, row.channel, tried={row.channel} | {c for c, _, _ in this_round})
-        if next_channel is None:
-            if not any(status in OPEN_STATUSES or status in SUCCESS_STATUSES for _, _, status, _ in rows):
-                Dispatch.objects.filter(
-                    id=dispatch.id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
-                ).update(status=DispatchStatus.FAILED, completed_at=now, updated_at=now)
-            logger.warning("notification %s failed on %s (%s); no channel left", row.id, row.channel, kind)
-            return SendOutcome(FAILED)
-        fallbacks = notification_rows_create(dispatch=dispatch, channel=next_channel, fallback_from=row)
-        notifications_enqueue_on_commit([f.id for f in fallbacks])
-    logger.warning("notification %s failed on %s (%s); falling back to %s", row.id, row.channel, kind, next_channel)
-    return SendOutcome(FAILED)
-
-
-def _next_channel(dispatch: Dispatch, failed_channel: str, *, tried: set[str]) -> str | None:
-    """The next channel of the plan after `failed_channel` not yet tried in this round of the dispatch."""
-    plan = list(dispatch.channel_plan)
-    start = plan.index(failed_channel) + 1 if failed_channel in plan else 0
-    return next((channel for channel in plan[start:] if channel not in tried), None)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from apps.core.constants import DispatchStatus, Target
+from apps.core.constants import Channel, DispatchStatus, Target
 from apps.core.exceptions import ApplicationError
 from apps.core.logging import current_request_id
 from apps.core.ports import ChannelSender
@@ -141,6 +141,7 @@ def dispatch_accept(
             "body": message.body,
             "html_body": message.html_body,
             "recipients": plan.recipients[channel],
+            "sender": plan.whatsapp_sender if channel == Channel.WHATSAPP else "",
         }
     if missing:
         names = list(missing)

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 
 from apps.core.constants import (
     OPEN_STATUSES,
+    Channel,
     DispatchStatus,
     ErrorKind,
     EventType,
@@ -30,7 +31,7 @@ from apps.notifications.models import (
     ServicePhase,
     ServiceType,
 )
-from apps.notifications.services.delivery import RESENT_AFTER_UNKNOWN_OUTCOME, notification_fail_and_fall_back
+from apps.notifications.services.delivery import RESENT_AFTER_UNKNOWN_OUTCOME
 from apps.notifications.services.dispatch import DispatchInput, dispatch_accept
 from apps.notifications.services.outbox import (
     notification_enqueue,
@@ -38,12 +39,16 @@ from apps.notifications.services.outbox import (
     notifications_enqueue_on_commit,
 )
 from apps.notifications.services.receipts import receipts_purge_unmatched
+from apps.notifications.services.transitions import FAILED, notification_fail_and_fall_back
+from apps.notifications.services.whatsapp_senders import CHANNEL_PAUSED, rows_waiting_on_paused_instances
 
 logger = logging.getLogger(__name__)
 
 REMINDER_SERVICE_TYPE = "mantenimiento-preventivo"
 REMINDER_PHASE = "phase-schedule"
 EXTRA_RETRY_ROUNDS = 2
+# The error code of a WhatsApp row that fell back because no delivery receipt came in time.
+NOT_DELIVERED = "whatsapp_not_delivered"
 RETRY_WINDOW = timedelta(hours=24)
 
 
@@ -153,6 +158,35 @@ def notifications_requeue_stuck(*, now=None) -> int:
                 transaction.on_commit(lambda pk=row.pk: notification_enqueue(pk))
                 requeued += 1
     return requeued
+
+
+def whatsapp_rows_fall_over_paused() -> int:
+    """Rows still waiting on a paused WhatsApp instance go to their next channel now, no WhatsApp attempt spent
+    (those the broker holds do the same when their task runs)."""
+    moved = 0
+    for row in rows_waiting_on_paused_instances():
+        reason = "La instancia de WhatsApp está en pausa."
+        moved += notification_fail_and_fall_back(row, ErrorKind.TRANSIENT, reason, code=CHANNEL_PAUSED).result == FAILED
+    return moved
+
+
+def whatsapp_rows_fall_back_undelivered(*, now=None) -> int:
+    """With receipts on and WHATSAPP_DELIVERY_TIMEOUT_MINUTES > 0: a WhatsApp row still `sent` (no delivery receipt)
+    that long after sending falls back once to the next channel. Its outcome is unknown (the phone may be off, or
+    Evolution dropped the receipt), so the dispatch gets no extra rounds for it."""
+    minutes = settings.WHATSAPP_DELIVERY_TIMEOUT_MINUTES
+    if minutes <= 0 or not settings.EVOLUTION_WEBHOOK_TOKEN:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(minutes=minutes)
+    rows = NotificationLog.objects.filter(
+        channel=Channel.WHATSAPP, status=NotificationStatus.SENT, sent_at__lt=cutoff, delivered_at__isnull=True
+    ).only("id", "dispatch_id", "status", "attempts", "channel", "recipient", "round")[:500]
+    moved = 0
+    for row in rows:
+        reason = f"WhatsApp no confirmó la entrega en {minutes} minutos."
+        outcome = notification_fail_and_fall_back(row, ErrorKind.UNKNOWN_OUTCOME, reason, code=NOT_DELIVERED)
+        moved += outcome.result == FAILED
+    return moved
 
 
 def dispatches_retry_transient_failures(*, now=None) -> int:

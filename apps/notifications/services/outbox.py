@@ -53,6 +53,7 @@ def notification_rows_create(
             html_body=message["html_body"],
             fallback_from=fallback_from,
             round=dispatch.retry_rounds,
+            sender=message.get("sender", ""),
         )
         for address in addresses
     ]
@@ -147,6 +148,7 @@ def notification_resend(*, notification_id) -> NotificationLog:
             html_body=original.html_body,
             status=NotificationStatus.PENDING,
             round=original.dispatch.retry_rounds if original.dispatch_id else 0,
+            sender=original.sender,
         )
         if original.dispatch_id:
             # A failed dispatch is open again; one already sent, delivered or read keeps its state (states never

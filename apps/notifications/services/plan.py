@@ -22,6 +22,7 @@ from apps.notifications.models import (
     TallerChannelConfig,
 )
 from apps.notifications.services.templates import template_resolve
+from apps.notifications.services.whatsapp_senders import absent_numbers_among, whatsapp_sender_for
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ChannelPlan:
     templates: dict[str, NotificationTemplate] = field(default_factory=dict)
     recipients: dict[str, list[str]] = field(default_factory=dict)
     excluded: list[Exclusion] = field(default_factory=list)
+    whatsapp_sender: str = ""  # the Evolution instance that writes for the dispatch's taller
 
 
 def matrix_enabled_channels(*, config: OrchestrationConfig, phase: ServicePhase) -> set[str]:
@@ -137,6 +139,17 @@ def channel_plan_build(
         if not recipients:
             plan.excluded.append(Exclusion(channel, "unreachable", _UNREACHABLE[(target, channel)]))
             continue
+        if channel == Channel.WHATSAPP:
+            absent = absent_numbers_among(recipients)
+            recipients = [number for number in recipients if number not in absent]
+            if not recipients:
+                detail = (
+                    f"WhatsApp informó que {'ese número no existe' if len(absent) == 1 else 'esos números no existen'}"
+                )
+                detail += f"; no se intenta hasta {settings.WHATSAPP_ABSENT_DAYS} días después del aviso."
+                plan.excluded.append(Exclusion(channel, "not_on_whatsapp", detail))
+                continue
+            plan.whatsapp_sender = whatsapp_sender_for(taller)
         if not get_sender(channel).is_configured():
             plan.excluded.append(
                 Exclusion(channel, "channel_not_configured", f"{label} no está configurado en el servidor.")
