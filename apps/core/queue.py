@@ -24,6 +24,11 @@ def task_publish(name: str, *, args: list, task_id: str | None = None, countdown
     _task(name).apply_async(args=args, task_id=task_id, countdown=countdown, retry=False)
 
 
+def tasks_run_in_process() -> bool:
+    """True in the embedded mode (no REDIS_URL): a task runs inside apply_async, and a countdown is ignored."""
+    return bool(app.conf.task_always_eager)
+
+
 def _task(name: str):
     try:
         return app.tasks[name]

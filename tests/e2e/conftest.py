@@ -68,7 +68,7 @@ def broker(url: str):
         app.amqp._producer_pool = None
 
 
-def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str) -> dict:
+def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -92,12 +92,14 @@ def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str) -> dict:
         WHATSAPP_MAX_JITTER_SECONDS="0",
         LOG_LEVEL="INFO",
     )
+    env.update(extra)
     return env
 
 
 @contextmanager
-def running_worker(*, broker_url: str, smtp_port: int, evolution_url: str, log_path: Path):
-    """A `celery -A config worker` process, as the README starts it, until the block ends."""
+def running_worker(*, broker_url: str, smtp_port: int, evolution_url: str, log_path: Path, **extra_env: str):
+    """A `celery -A config worker` process, as the README starts it, until the block ends (`extra_env` adds to or
+    overrides its environment)."""
     log = open(log_path, "w+")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
         [
@@ -119,7 +121,7 @@ def running_worker(*, broker_url: str, smtp_port: int, evolution_url: str, log_p
             f"e2e-{os.getpid()}-{log_path.stem}@%h",
         ],  # fmt: skip
         cwd=ROOT,
-        env=worker_env(broker_url=broker_url, smtp_port=smtp_port, evolution_url=evolution_url),
+        env=worker_env(broker_url=broker_url, smtp_port=smtp_port, evolution_url=evolution_url, **extra_env),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

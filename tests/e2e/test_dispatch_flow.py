@@ -50,7 +50,7 @@ def test_seed_example_is_delivered_on_whatsapp(client_api, e2e, customer):
 
 
 def test_whatsapp_failing_falls_back_to_email_after_retries(client_api, e2e, customer):
-    e2e.evolution.fail_next(4, status=500)
+    e2e.evolution.fail_next(4, status=503)  # refused before sending: retried (a 500 "Connection Closed" pauses)
     r = client_api.post(URL, SEED_EXAMPLE, format="json")
     dispatch_id = r.json()["dispatch_id"]
     wait_for(dispatch_done(dispatch_id), timeout=60, what="retries and the email fallback")

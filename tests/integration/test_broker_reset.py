@@ -46,8 +46,9 @@ def test_the_sentinel_says_reset_once_per_loss(broker_redis):
     assert broker_was_reset() is False
 
 
-def test_without_a_redis_broker_there_is_nothing_to_reset(settings):
-    assert broker_was_reset() is False  # the suite's in-process (memory://) broker
+def test_without_a_redis_broker_there_is_nothing_to_reset():
+    with broker("memory://"):  # the embedded mode: tasks run in-process
+        assert broker_was_reset() is False
 
 
 def test_after_a_reset_queued_rows_are_handed_over_at_once(broker_redis):

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, NotificationStatus
-from apps.core.queue import task_publish
+from apps.core.queue import task_publish, tasks_run_in_process
 from apps.notifications.models import Dispatch, NotificationLog
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,9 @@ SEND_TASK = "notifications.send_notification_task"
 RELAY_TASK = "notifications.relay_pending_notifications"
 # Rows younger than this are still being enqueued by their own request's on_commit hook.
 RELAY_GRACE = timedelta(seconds=5)
+# The relay runs every minute: a row due before the next run is handed over now, with a countdown to its time, so a
+# WhatsApp message waiting for its turn goes out on its slot, not up to a minute late.
+RELAY_LOOKAHEAD = timedelta(seconds=70)
 RELAY_BATCH = 500
 
 
@@ -84,9 +87,10 @@ def notification_enqueue(notification_id, *, countdown: float | None = None) -> 
             task_publish(RELAY_TASK, args=[])
             logger.info("the broker is back: relay requested")
     now = timezone.now()
-    # A row deferred by quiet hours (maybe by this very task, run eagerly or by a fast worker) stays pending.
+    # A row deferred further than this publish (by this very task, run in-process, or by a fast worker) stays pending.
+    due_by = now + timedelta(seconds=(countdown or 0) + 1)
     NotificationLog.objects.filter(id=notification_id, status=NotificationStatus.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_by)
     ).update(status=NotificationStatus.QUEUED, queued_at=now)
     return True
 
@@ -99,15 +103,18 @@ def notifications_enqueue_on_commit(notification_ids: Iterable) -> None:
 def notification_relay_pending(
     *, grace: timedelta = RELAY_GRACE, batch: int = RELAY_BATCH, broker_reset: bool = False
 ) -> int:
-    """Enqueue PENDING rows that are due; returns how many reached the broker. Safe to run twice at once.
+    """Enqueue PENDING rows due before the next run (those due later with a countdown to their time); returns how
+    many reached the broker. Safe to run twice at once.
 
     With `broker_reset` (apps.core.queue.broker_was_reset) the broker lost its queues: QUEUED rows are handed over
     again too, a retry keeping what is left of its countdown.
     """
     now = timezone.now()
     cutoff = now - grace
+    # In-process there is no countdown to wait with: only what is due now.
+    horizon = now if tasks_run_in_process() else now + RELAY_LOOKAHEAD
     due = Q(status=NotificationStatus.PENDING, created_at__lte=cutoff) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)  # not in quiet hours
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=horizon)  # quiet hours and pacing
     )
     if broker_reset:
         due |= Q(status=NotificationStatus.QUEUED)
