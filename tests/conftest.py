@@ -23,6 +23,14 @@ def anon_api() -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def fresh_local_pacer():
+    """Without Redis the WhatsApp pacer lives in the process: each test starts with an empty timeline."""
+    from apps.notifications.services.whatsapp_pacing import _pacer_for
+
+    _pacer_for.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def broker_watch():
     """A broker outage one test saw is not the next test's (the first publish after one asks for a relay)."""
     from apps.notifications.services.outbox import BrokerWatch

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import redis
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.notifications.models import (
     CustomerContactInfo,
@@ -176,3 +177,37 @@ def test_health_shows_the_instance_live(client_api, seeded, settings):
 
     assert (instance["name"], instance["state"], instance["sent_today"]) == ("ambacar", "close", 1)
     assert instance["paused"] is False  # nothing has tried it, nor reported it, since it closed
+
+
+def test_past_the_daily_cap_and_after_the_delivery_timeout_the_email_takes_over(
+    client_api, channels, smtp_server, evolution, tmp_path, settings
+):
+    """Two workers' settings the office may set: a cap of one message a day, and a 1-minute delivery timeout with
+    receipts on (the sweep is sent as Beat sends it, after the minute has passed in the database)."""
+    call_command("seed_initial_data", verbosity=0)
+    CustomerContactInfo.objects.create(
+        customer_id="customer-001", name="Carlos Mendoza", email="carlos@example.com", phone="+593991234567"
+    )
+    url = redis_db_url(redis_or_fail(), E2E_REDIS_DB)
+    redis.Redis.from_url(url).flushdb()
+    env = {"WHATSAPP_DAILY_CAP": "1", "WHATSAPP_DELIVERY_TIMEOUT_MINUTES": "1", "EVOLUTION_WEBHOOK_TOKEN": "t"}
+    with (
+        running_worker(
+            broker_url=url, smtp_port=smtp_server.port, evolution_url=evolution.url, log_path=tmp_path / "w.log", **env
+        ),
+        broker(url),
+    ):
+        first = post(client_api, "09:00")
+        wait_for(lambda: finished(first), timeout=30, what="the first dispatch")
+        second = post(client_api, "10:00")
+        wait_for(lambda: finished(second), timeout=30, what="the second dispatch")
+        capped = NotificationLog.objects.get(dispatch_id=second, channel="whatsapp")
+        assert (capped.error_code, capped.attempts) == ("whatsapp_daily_cap", 0)
+        assert len(evolution.sent_texts()) == 1 and len(smtp_server.messages) == 1
+
+        # No delivery receipt for the first message (the fake sends none without a webhook): a minute later...
+        NotificationLog.objects.filter(dispatch_id=first).update(sent_at=timezone.now() - timedelta(minutes=2))
+        app.send_task("notifications.retry_failed_notifications")
+        wait_for(lambda: len(smtp_server.messages) == 2, timeout=30, what="the email after the delivery timeout")
+    late = NotificationLog.objects.get(dispatch_id=first, channel="whatsapp")
+    assert (late.status, late.error_code) == ("failed", "whatsapp_not_delivered")

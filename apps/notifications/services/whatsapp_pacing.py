@@ -102,7 +102,8 @@ class RedisPacer:
 
 
 class LocalPacer:
-    """The same rules for one process (tasks run in-process when REDIS_URL is not set)."""
+    """The same rules for one process (tasks run in-process when REDIS_URL is not set). Its clock is monotonic:
+    only intervals matter inside one process, and they must not jump with the wall clock."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -113,7 +114,7 @@ class LocalPacer:
 
     def reserve(self, instance: str, notification_id: str, gap: float) -> Slot:
         with self._lock:
-            now = time.time()
+            now = time.monotonic()
             held = self._slots.get((instance, notification_id))
             if held is not None:
                 return Slot(held, now)
@@ -124,7 +125,7 @@ class LocalPacer:
 
     def begin(self, instance: str, notification_id: str, *, min_interval: float, cap: int) -> Admission:
         with self._lock:
-            now = time.time()
+            now = time.monotonic()
             ready = self._last.get(instance, 0.0) + min_interval
             if now < ready:
                 return Admission("wait", ready - now)
