@@ -44,4 +44,4 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
 # Workers and threads from the environment (GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_TIMEOUT, PORT);
 # any other gunicorn option through GUNICORN_CMD_ARGS. `exec` keeps gunicorn as PID 1 so it gets SIGTERM.
 # No control socket: it would go to $HOME, which the app user cannot write.
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --no-control-socket"]
+CMD ["sh", "-c", "exec gunicorn -c config/gunicorn.conf.py config.wsgi:application --bind 0.0.0.0:${PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --no-control-socket"]

@@ -249,7 +249,19 @@ class Stack:
 
     def start_web(self) -> None:
         self._spawn(
-            "web", ["gunicorn", "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{self.web_port}", "--timeout", "30"]
+            "web",
+            [
+                "gunicorn",
+                "-c",
+                "config/gunicorn.conf.py",
+                "config.wsgi",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{self.web_port}",
+                "--timeout",
+                "30",
+            ],
         )
         wait_for(lambda: _listening(self.web_port), timeout=30, what="gunicorn")
 

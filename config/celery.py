@@ -2,7 +2,9 @@
 
 import os
 
+import django
 from celery import Celery, signals
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -52,6 +54,14 @@ app.conf.update(
 )
 
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _django_ready(sender, **kwargs):
+    """`celery -A config call|result|inspect …` build the result backend, whose models need Django's app registry;
+    a worker and beat get it from Celery's Django fixup, the other commands did not ("Apps aren't loaded yet")."""
+    if not apps.ready:
+        django.setup()
 
 
 # import_modules is sent when a worker or beat loads the task modules, before anything touches the

@@ -22,6 +22,8 @@ DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 INTERNAL_API_SECRET_KEY = env_str("INTERNAL_API_SECRET_KEY")
+# While a rotation overlaps: the old secret, accepted too until it is removed (docs/operations.md).
+INTERNAL_API_SECRET_KEY_PREVIOUS = env_str("INTERNAL_API_SECRET_KEY_PREVIOUS")
 # With DEBUG off these are required. Settings still load without them, so offline management
 # commands (makemigrations, spectacular) work on a fresh clone; every process that serves or sends
 # stops at start-up instead: WSGI, hence gunicorn and runserver (config/wsgi.py), and the Celery
@@ -32,6 +34,9 @@ MISSING_REQUIRED_SETTINGS = (
 if not SECRET_KEY and DEBUG:
     # Development only (DEBUG on): a fixed, obviously insecure key so sessions survive restarts.
     SECRET_KEY = "django-insecure-solo-para-desarrollo-no-usar-en-produccion"
+if not INTERNAL_API_SECRET_KEY and DEBUG:
+    # Development only, as `make run` sets it: the README's internal-sync curl works with a copied .env.example.
+    INTERNAL_API_SECRET_KEY = "dev-internal-secret"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -62,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.HttpMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -214,7 +220,8 @@ SPECTACULAR_SETTINGS = {
 # --- Redis / Celery ----------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_EAGER = not REDIS_URL
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# An explicit host: kombu warns on every publish about a missing one.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 # django-celery-results' "django-db" backend, logging instead of raising when the database is down
 # (apps/core/celery_results.py).
 CELERY_RESULT_BACKEND = "apps.core.celery_results.DatabaseBackend"
@@ -255,6 +262,7 @@ EVOLUTION_INSTANCE = env_str("EVOLUTION_INSTANCE")
 EVOLUTION_TIMEOUT = env_int("EVOLUTION_TIMEOUT", 100)
 EVOLUTION_API_VERSION = env_str("EVOLUTION_API_VERSION", "v2")
 EVOLUTION_WEBHOOK_TOKEN = env_str("EVOLUTION_WEBHOOK_TOKEN")
+EVOLUTION_WEBHOOK_TOKEN_PREVIOUS = env_str("EVOLUTION_WEBHOOK_TOKEN_PREVIOUS")
 # Protecting the number (SPEC §13): per Evolution instance, shared by every worker through Redis.
 WHATSAPP_MIN_INTERVAL_SECONDS = env_int("WHATSAPP_MIN_INTERVAL_SECONDS", 4)
 WHATSAPP_MAX_JITTER_SECONDS = env_int("WHATSAPP_MAX_JITTER_SECONDS", 4)
@@ -314,17 +322,25 @@ if set(DEFAULT_CHANNEL_PRIORITY) - _known_channels or len(set(DEFAULT_CHANNEL_PR
         "email, whatsapp, push."
     )
 
+# --- Metrics: GET /metrics (Prometheus), Authorization: Bearer <METRICS_TOKEN>; empty, the path is a 404 -------
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 # --- Logging: one line per event, with the request id; PII is masked where it is logged ----------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# text: one readable line per event (the default); json: one JSON object per line (apps.core.logging.JsonFormatter).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use text o json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s"},
+        "json": {"()": "apps.core.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

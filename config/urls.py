@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import views as core_views
+from apps.notifications.views.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/internal/v1/", include("apps.synchronization.urls")),
     path("api/v1/analytics/", include("apps.analytics.urls")),
     path("api/webhooks/", include("apps.notifications.views.receipts")),
+    path("metrics", metrics_view, name="metrics"),
     # Last: whatever else is under /api/ is a JSON 404, with DEBUG on too.
     re_path(r"^api/(?P<path>.*)$", core_views.api_route_not_found),
 ]

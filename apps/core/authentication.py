@@ -22,6 +22,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         key = KeyParser().get_from_authorization(request)
         if not key:
+            _refuse_a_misplaced_key(request)
             return None
         try:
             api_key = APIKey.objects.get_from_key(key)
@@ -35,11 +36,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-def secret_matches(provided: str | None, expected: str) -> bool:
-    """Constant-time comparison; no secret configured means nothing is ever accepted."""
-    if not expected or not provided:
+def _refuse_a_misplaced_key(request) -> None:
+    """A key sent another way (`Bearer`, a bare key, `X-Api-Key`) is refused with where it goes, instead of the
+    bare "credentials not provided"."""
+    header = request.headers.get("Authorization", "").strip()
+    if not header and "X-Api-Key" not in request.headers:
+        return
+    scheme = header.split(" ", 1)[0] if " " in header else ""
+    received = f"se recibió «Authorization: {scheme} …»" if scheme else "se recibió la clave sin el esquema Api-Key"
+    if not header:
+        received = "se recibió la cabecera X-Api-Key"
+    raise exceptions.AuthenticationFailed(
+        f"La clave de API va en la cabecera Authorization: Api-Key <clave> ({received})."
+    )
+
+
+def secret_matches(provided: str | None, *accepted: str) -> bool:
+    """Constant-time comparison with each accepted secret (the current one and, while a rotation overlaps, the
+    previous one); no secret configured means nothing is ever accepted."""
+    if not provided:
         return False
-    return hmac.compare_digest(provided.encode(), expected.encode())
+    matches = [hmac.compare_digest(provided.encode(), secret.encode()) for secret in accepted if secret]
+    return any(matches)
 
 
 class InternalSecretAuthentication(authentication.BaseAuthentication):
@@ -51,7 +69,7 @@ class InternalSecretAuthentication(authentication.BaseAuthentication):
             )
         if provided is None:
             return None
-        if not secret_matches(provided, settings.INTERNAL_API_SECRET_KEY):
+        if not secret_matches(provided, settings.INTERNAL_API_SECRET_KEY, settings.INTERNAL_API_SECRET_KEY_PREVIOUS):
             raise exceptions.AuthenticationFailed("X-Internal-Secret inválido.")
         return (AnonymousUser(), "internal")
 
@@ -75,7 +93,7 @@ class EvolutionWebhookAuthentication(authentication.BaseAuthentication):
         provided = request.headers.get(WEBHOOK_TOKEN_HEADER) or request.query_params.get("token")
         if not provided:
             return None
-        if not secret_matches(provided, expected):
+        if not secret_matches(provided, expected, settings.EVOLUTION_WEBHOOK_TOKEN_PREVIOUS):
             raise exceptions.AuthenticationFailed("Token del webhook inválido.")
         return (AnonymousUser(), "evolution-webhook")
 

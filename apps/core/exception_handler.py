@@ -39,8 +39,23 @@ def application_error_response(exc: ApplicationError) -> Response:
     return Response(body, status=exc.status_code)
 
 
+# What a caller without credentials is told, by the credential the endpoint asks for (its WWW-Authenticate).
+_MISSING_CREDENTIALS = {
+    "Api-Key": "Falta la clave de API: envíe la cabecera Authorization: Api-Key <clave>.",
+    "X-Internal-Secret": "Falta la cabecera X-Internal-Secret.",
+    "X-Webhook-Token": "Falta el token del webhook (cabecera X-Webhook-Token o parámetro ?token=).",
+}
+
+
 class _Handler(ExceptionHandler):
     def convert_known_exceptions(self, exc):
+        if isinstance(exc, exceptions.NotAuthenticated):
+            view, request = self.context.get("view"), self.context.get("request")
+            wanted = view.get_authenticate_header(request) if view is not None and request is not None else None
+            if wanted in _MISSING_CREDENTIALS:
+                hinted = exceptions.NotAuthenticated(_MISSING_CREDENTIALS[wanted])
+                hinted.auth_header = getattr(exc, "auth_header", None)  # DRF's WWW-Authenticate, kept
+                return hinted
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=as_serializer_error(exc))
         if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):

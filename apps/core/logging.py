@@ -1,12 +1,18 @@
-"""Request ids that follow a request into its tasks, and masking of personal data in logs."""
+"""Request ids that follow a request into its tasks, the dispatch and notification a log line is about, JSON logs,
+and masking of personal data in logs."""
 
 import contextvars
 import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+
+from pythonjsonlogger import json as jsonlogger
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# The dispatch and notification a worker is delivering: every log line of that delivery names them.
+_subject_var: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar("log_subject", default=())
 
 
 def new_request_id() -> str:
@@ -31,10 +37,47 @@ def request_id_scope(request_id: str | None) -> Iterator[None]:
             request_id_var.reset(token)
 
 
+@contextmanager
+def log_subject_scope(**ids: str | None) -> Iterator[None]:
+    """Log lines inside the block carry these ids (`dispatch_id`, `notification_id`) as fields."""
+    merged = dict(_subject_var.get()) | {name: str(value) for name, value in ids.items() if value}
+    token = _subject_var.set(tuple(merged.items()))
+    try:
+        yield
+    finally:
+        _subject_var.reset(token)
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        for name, value in _subject_var.get():
+            setattr(record, name, value)
         return True
+
+
+SUBJECT_FIELDS = ("dispatch_id", "notification_id")
+
+
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """LOG_FORMAT=json: one object per line with time, level, logger, message, request_id, and dispatch_id /
+    notification_id where known (an exception's traceback in `exc_info`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
+        kwargs.setdefault("timestamp", False)
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", *args, **kwargs)
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+
+    def add_fields(self, log_record, record, message_dict):
+        super().add_fields(log_record, record, message_dict)
+        log_record["request_id"] = getattr(record, "request_id", request_id_var.get())
+        for name in SUBJECT_FIELDS:
+            if getattr(record, name, None):
+                log_record[name] = getattr(record, name)
 
 
 def mask_email(value: str) -> str:

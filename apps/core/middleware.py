@@ -1,4 +1,7 @@
+import time
+
 from apps.core.logging import new_request_id, request_id_scope
+from apps.core.metrics import metrics_http_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -16,4 +19,24 @@ class RequestIdMiddleware:
         with request_id_scope(request_id):
             response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class HttpMetricsMiddleware:
+    """Requests by route (the URL pattern, so ids do not make a series each), method and status, with latency."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (match.route or match.view_name) if match is not None else "unmatched"
+        metrics_http_request(
+            route=route or "unmatched",
+            method=request.method,
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+        )
         return response

@@ -146,9 +146,10 @@ def test_an_error_receipt_brings_the_email_and_connection_updates_pause_and_resu
 
     dispatch_id = post(client_api)
     wait_for(lambda: len(seeded.smtp.messages) == 1, timeout=30, what="the email after the ERROR receipt")
+    # The email is out; the worker records it right after the SMTP server's answer.
+    wait_for(lambda: Dispatch.objects.get(id=dispatch_id).status == "sent", timeout=10, what="the dispatch sent")
     whatsapp = NotificationLog.objects.get(dispatch_id=dispatch_id, channel="whatsapp")
     assert (whatsapp.status, whatsapp.error_code) == ("failed", "whatsapp_error")
-    assert Dispatch.objects.get(id=dispatch_id).status == "sent"
 
     seeded.evolution.disconnect()  # Evolution reports connection.update close
     wait_for(

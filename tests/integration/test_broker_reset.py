@@ -47,7 +47,7 @@ def test_the_sentinel_says_reset_once_per_loss(broker_redis):
 
 
 def test_without_a_redis_broker_there_is_nothing_to_reset():
-    with broker("memory://"):  # the embedded mode: tasks run in-process
+    with broker("memory://localhost/"):  # the embedded mode: tasks run in-process
         assert broker_was_reset() is False
 
 

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "config" / "settings.py"
 ENV_EXAMPLE = ROOT / ".env.example"
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+# The README and the guides it links, in the order a reader follows them.
+GUIDES = [README, DOCS / "guia.md", DOCS / "whatsapp.md", DOCS / "operations.md", DOCS / "deploy.md"]
 ENV_READERS = {"env_str", "env_bool", "env_int", "env_list"}
 
 # SPEC §3: the seed's variables and the ones the contract adds.
@@ -126,9 +129,10 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
     return result
 
 
-def readme_code_blocks() -> list[tuple[str, str]]:
-    """(language, body) of every fenced block of the README, in order."""
-    return re.findall(r"^```(\w*)\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.M | re.S)
+def readme_code_blocks(*paths: Path) -> list[tuple[str, str]]:
+    """(language, body) of every fenced block of the README (or of these documents), in order."""
+    text = "\n".join(path.read_text(encoding="utf-8") for path in (paths or (README,)))
+    return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.M | re.S)
 
 
 def settings_in_subprocess(env_values: dict[str, str]) -> dict:
@@ -277,7 +281,9 @@ def test_dockerfile_default_command_is_the_seed_gunicorn_command():
     cmd = json.loads(next(rest for keyword, rest in instructions if keyword == "CMD"))
     assert cmd[:2] == ["sh", "-c"]
     expanded = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], cmd[2])
-    assert expanded.startswith("exec gunicorn config.wsgi:application --bind 0.0.0.0:8000 --workers 4 ")
+    assert expanded.startswith(
+        "exec gunicorn -c config/gunicorn.conf.py config.wsgi:application --bind 0.0.0.0:8000 --workers 4 "
+    )
     assert "${GUNICORN_WORKERS}" in cmd[2] and "${GUNICORN_THREADS}" in cmd[2]
 
 
@@ -327,7 +333,9 @@ def test_full_stack_services_commands_and_dependencies():
     services = load_compose("docker-compose.yml")["services"]
     assert set(services) == {"web", "worker", "beat", "redis", "postgres", "migrate"}
 
-    assert "gunicorn config.wsgi:application --bind 0.0.0.0:8000" in command_text(services["web"]["command"])
+    assert "gunicorn -c config/gunicorn.conf.py config.wsgi:application --bind 0.0.0.0:8000" in command_text(
+        services["web"]["command"]
+    )
     assert command_text(services["worker"]["command"]) == WORKER_COMMAND
     assert command_text(services["beat"]["command"]) == BEAT_COMMAND
     migrate = command_text(services["migrate"]["command"])
@@ -475,27 +483,32 @@ def test_readme_keeps_the_seed_manual_steps():
         "python manage.py runserver",
         WORKER_COMMAND,
         BEAT_COMMAND,
+    ):
+        assert any(step in body for body in bodies), step
+    deploy = [body.strip() for _, body in readme_code_blocks(DOCS / "deploy.md")]
+    for step in (
         "docker-compose up -d",
         "docker-compose -f docker-compose.worker.yml up -d",
         "docker-compose -f docker-compose.beat.yml up -d",
-        "gunicorn config.wsgi:application --bind 0.0.0.0:8000 --workers 4",
+        "gunicorn -c config/gunicorn.conf.py config.wsgi:application --bind 0.0.0.0:8000 --workers 4",
         "python manage.py collectstatic --noinput",
         "make check-deploy",
     ):
-        assert any(step in body for body in bodies), step
+        assert any(step in body for body in deploy), step
     assert any(body.startswith("cp .env.example .env") for body in bodies)
     assert any("-m venv" in body for body in bodies)
     assert "export API_KEY=$(tail -1 .dev-api-key)" in README.read_text(encoding="utf-8")
 
 
-def test_readme_documents_every_variable():
-    text = README.read_text(encoding="utf-8")
+def test_the_configuration_guide_documents_every_variable():
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
     missing = {name for name in settings_variables() | SPEC_VARIABLES if f"`{name}`" not in text}
-    assert not missing, f"README does not mention: {sorted(missing)}"
+    assert not missing, f"docs/configuration.md does not mention: {sorted(missing)}"
+    assert "docs/configuration.md" in README.read_text(encoding="utf-8")
 
 
-def test_readme_lists_the_nine_template_variables():
-    text = README.read_text(encoding="utf-8")
+def test_the_catalog_guide_lists_the_nine_template_variables():
+    text = (DOCS / "catalog.md").read_text(encoding="utf-8")
     for variable, key in [
         ("Nombre", "nombre"),
         ("Placa", "placa"),
@@ -511,9 +524,9 @@ def test_readme_lists_the_nine_template_variables():
 
 
 def readme_curls() -> list[str]:
-    """Every `curl` command of the README, continuation lines and multi-line quoted bodies joined."""
+    """Every `curl` command of the README and its guides, continuation lines and multi-line quoted bodies joined."""
     commands = []
-    for _, body in readme_code_blocks():
+    for _, body in readme_code_blocks(*GUIDES):
         lines = body.replace("\\\n", " ").splitlines()
         while lines:
             line = lines.pop(0).strip()
@@ -558,9 +571,13 @@ def replay(curl: str, client_api, anon_api, settings):
             pytest.fail(f"unexpected curl argument {arg!r} in {curl!r}")
     assert url and url.startswith("http://127.0.0.1:8000/"), curl
     authorization = headers.pop("authorization", None)
-    if authorization is not None:
-        assert authorization == "Api-Key API_KEY_PLACEHOLDER", curl
     extra = {}
+    if authorization is not None and authorization.startswith("Bearer "):
+        settings.METRICS_TOKEN = "metrics-token-of-the-guide"
+        extra["HTTP_AUTHORIZATION"] = authorization.replace("$METRICS_TOKEN", settings.METRICS_TOKEN)
+        authorization = None
+    elif authorization is not None:
+        assert authorization == "Api-Key API_KEY_PLACEHOLDER", curl
     if "x-internal-secret" in headers:
         settings.INTERNAL_API_SECRET_KEY = "dev-internal-secret"
         extra["HTTP_X_INTERNAL_SECRET"] = headers.pop("x-internal-secret")
@@ -581,8 +598,11 @@ def test_readme_curls_work_in_order_against_the_app(client_api, anon_api, settin
 
     call_command("seed_initial_data", verbosity=0)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    task_id = ""
     for curl in readme_curls():
-        response = replay(curl, client_api, anon_api, settings)
+        response = replay(curl.replace("$TASK_ID", task_id), client_api, anon_api, settings)
+        if response.get("Content-Type", "").startswith("application/json") and isinstance(response.json(), dict):
+            task_id = response.json().get("task_id") or task_id  # the guide's `export TASK_ID=…`
         assert 200 <= response.status_code < 300, (curl, response.status_code, response.content[:400])
         if curl.endswith(HEALTH_PATH):
             assert response.json()["status"] == "healthy"

@@ -89,12 +89,12 @@ def test_workers_racing_never_send_closer_than_the_interval(pacer):
         while (admission := pacer.begin(name, row, min_interval=interval, cap=1000)).verdict == "wait":
             time.sleep(admission.value)
         with lock:
-            sent_at.append(time.monotonic())
+            sent_at.append(admission.at)  # the pacer's clock: what the guarantee is about
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(send, [f"row-{i}" for i in range(24)]))
 
     gaps = [b - a for a, b in zip(sorted(sent_at), sorted(sent_at)[1:], strict=False)]
     assert len(sent_at) == 24
-    assert min(gaps) >= interval - 0.02  # the floor holds (the clocks are Redis's and this process's)
+    assert min(gaps) >= interval - 1e-6  # the floor holds exactly (the e2e test measures it at the provider)
     assert pacer.sent_today(name) == 24

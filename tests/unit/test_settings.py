@@ -133,3 +133,21 @@ def test_the_task_time_limits_follow_one_setting():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["20", "18"]
+
+
+def test_a_development_internal_secret_only_with_debug():
+    code = "import config.settings as s; print(repr(s.INTERNAL_API_SECRET_KEY), s.MISSING_REQUIRED_SETTINGS)"
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    debug = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, "DEBUG": "true"}, capture_output=True, text=True
+    )
+    prod = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, "DEBUG": "false"}, capture_output=True, text=True
+    )
+    assert debug.stdout.split() == ["'dev-internal-secret'", "[]"]
+    assert prod.stdout.strip() == "'' ['SECRET_KEY', 'INTERNAL_API_SECRET_KEY']"  # refused where a process starts
+
+
+def test_an_unknown_log_format_stops_start_up():
+    r = load_settings(DEBUG="true", LOG_FORMAT="xml")
+    assert r.returncode != 0 and "LOG_FORMAT='xml'" in r.stderr

@@ -177,6 +177,47 @@ class WhatsAppSender:
         logger.info("whatsapp accepted for %s id=%s", mask_phone(e164), provider_id)
         return provider_id
 
+    def set_webhook(self, instance: str, *, url: str, token: str, events: list[str]) -> tuple[bool, str]:
+        """`POST /webhook/set/{instance}` (research §5) in the configured version's body: v2.1+ nests it under
+        `webhook` and carries the token as a header; v1 is flat and has no headers, so the token goes in the URL."""
+        cfg = _config()
+        if not (cfg.url and cfg.api_key and instance):
+            return False, "WhatsApp no está configurado (EVOLUTION_API_URL, EVOLUTION_API_KEY)."
+        if cfg.version == "v1":
+            separator = "&" if "?" in url else "?"
+            body = {
+                "enabled": True,
+                "url": f"{url}{separator}token={quote(token, safe='')}",
+                "webhook_by_events": False,
+                "webhook_base64": False,
+                "events": events,
+            }
+        else:
+            body = {
+                "webhook": {
+                    "enabled": True,
+                    "url": url,
+                    "byEvents": False,
+                    "base64": False,
+                    "headers": {"X-Webhook-Token": token},
+                    "events": events,
+                }
+            }
+        try:
+            response = self._client_for(cfg).post(
+                f"{cfg.url}/webhook/set/{quote(instance, safe='')}", json=body, timeout=10
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return False, f"No se pudo contactar a Evolution API ({type(exc).__name__})."
+        if response.status_code in (200, 201):
+            return True, f"Evolution respondió {response.status_code}."
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = response.text
+        error = classify_response(response.status_code, payload)
+        return False, _redact(error, cfg.api_key).message if error else f"Evolution respondió {response.status_code}."
+
     def connection_state(self, instance: str, *, timeout: float = 3.0) -> str:
         """`GET /instance/connectionState/{instance}` (research §3): open, connecting or close; `unknown` when
         Evolution cannot say (down, the instance not loaded, an unexpected answer). Never raises."""

@@ -130,7 +130,7 @@ def dispatch_accepted_body(dispatch) -> dict:
         "excluded_channels": [
             {"channel": e.channel, "code": e.code, "detail": e.detail} for e in getattr(dispatch, "excluded", [])
         ],
-        "created_at": dispatch.created_at.isoformat(),
+        "created_at": dispatch.created_at,  # rendered in TIME_ZONE, as every timestamp of the API
     }
     return DispatchAcceptedSerializer(body).data
 

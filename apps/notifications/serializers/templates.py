@@ -161,6 +161,20 @@ class TemplateForContextQuerySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     target = serializers.ChoiceField(choices=Target.choices)
 
+    # The names a dispatch uses for the same things are accepted too.
+    ALIASES = {"service_type_id": "service_type", "subtype_id": "subtype", "phase_id": "phase"}
+
+    def to_internal_value(self, data):
+        values = {key: data.get(key) for key in data}
+        for alias, name in self.ALIASES.items():
+            if alias in values:
+                given = values.pop(alias)
+                if values.setdefault(name, given) != given:
+                    raise serializers.ValidationError(
+                        {alias: f"{alias} y {name} son el mismo parámetro: envíe uno."}, code="invalid"
+                    )
+        return super().to_internal_value(values)
+
     def validate(self, attrs):
         slug = attrs["service_type"]
         main = ServiceType.objects.filter(slug=slug, parent__isnull=True).first()

@@ -118,7 +118,9 @@ def customer_preferences_update(
     listed = sorted(preferences, key=lambda item: item["priority"])
     listed_channels = [item["channel"] for item in listed]
     if len(set(listed_channels)) != len(listed_channels):
-        raise ApplicationError("duplicate_channel", "Cada canal puede aparecer una sola vez.", status_code=400)
+        raise ApplicationError(
+            "duplicate_channel", "Cada canal puede aparecer una sola vez.", status_code=400, attr="preferences"
+        )
     order = list(settings.DEFAULT_CHANNEL_PRIORITY) + [
         c for c in Channel.values if c not in settings.DEFAULT_CHANNEL_PRIORITY
     ]

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
 from apps.core.exceptions import SendError
-from apps.core.logging import mask_recipient, request_id_scope
+from apps.core.logging import log_subject_scope, mask_recipient, request_id_scope
+from apps.core.metrics import metrics_count, metrics_count_on_commit, metrics_observe
 from apps.core.ports import ChannelSender, OutboundMessage, PushKeys, SendResult
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.adapters.push import SUBSCRIPTION_GONE
@@ -87,7 +88,10 @@ def notification_send(
         logger.info("notification %s claimed by another worker; skipping", notification_id)
         return SendOutcome(SKIPPED)
     # The request that accepted the dispatch names every log line of its delivery, in the worker too (SPEC §10).
-    with request_id_scope(row.dispatch.request_id if row.dispatch_id else ""):
+    with (
+        request_id_scope(row.dispatch.request_id if row.dispatch_id else ""),
+        log_subject_scope(dispatch_id=row.dispatch_id, notification_id=row.id),
+    ):
         return _send_claimed(row, get_sender=get_sender, task_id=task_id)
 
 
@@ -218,6 +222,7 @@ def _attempt_finish(attempt, clock, *, succeeded, kind="", message=""):
     attempt.error_kind = kind
     attempt.error_message = message[:2000]
     attempt.save(update_fields=["finished_at", "duration_ms", "succeeded", "error_kind", "error_message"])
+    metrics_observe("ambacar_send_duration_seconds", time.monotonic() - clock, channel=attempt.notification.channel)
 
 
 def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
@@ -232,6 +237,7 @@ def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
     )
     if not moved:
         return outcome_dropped(row, RETRY)
+    metrics_count("ambacar_notifications_total", channel=row.channel, status="retry")
     logger.info(
         "notification %s %s attempt %s failed (%s), retry in %.0fs",
         row.id,
@@ -256,10 +262,11 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
         )
         if not moved:
             return outcome_dropped(row, SENT)
-        if row.dispatch_id:
-            Dispatch.objects.filter(
-                id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
-            ).update(status=DispatchStatus.SENT, completed_at=now, updated_at=now)
+        metrics_count_on_commit("ambacar_notifications_total", channel=row.channel, status="sent")
+        if row.dispatch_id and Dispatch.objects.filter(
+            id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
+        ).update(status=DispatchStatus.SENT, completed_at=now, updated_at=now):
+            metrics_count_on_commit("ambacar_dispatches_total", status="sent")
     logger.info(
         "notification %s of dispatch %s sent by %s to %s",
         row.id,

@@ -10,6 +10,7 @@ from django.db import transaction
 from apps.core.constants import Channel, DispatchStatus, Target
 from apps.core.exceptions import ApplicationError
 from apps.core.logging import current_request_id
+from apps.core.metrics import metrics_count_on_commit
 from apps.core.ports import ChannelSender
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import (
@@ -67,7 +68,9 @@ def known_context(*, customer, phase, taller, context: dict) -> dict[str, str]:
 def _resolve_customer(data: DispatchInput) -> CustomerContactInfo | None:
     if not data.customer_id:
         if data.target == Target.CLIENTS:
-            raise ApplicationError("required", "customer_id es obligatorio cuando target es clients.", status_code=400)
+            raise ApplicationError(
+                "required", "customer_id es obligatorio cuando target es clients.", status_code=400, attr="customer_id"
+            )
         return None
     customer = CustomerContactInfo.objects.filter(customer_id=data.customer_id, is_active=True).first()
     if customer is None and data.target == Target.CLIENTS:
@@ -169,6 +172,7 @@ def dispatch_accept(
             request_id=current_request_id(),
         )
         rows = notification_rows_create(dispatch=dispatch, channel=first)
+        metrics_count_on_commit("ambacar_dispatches_total", status="accepted")
         notifications_enqueue_on_commit([row.id for row in rows])
     dispatch.excluded = plan.excluded
     return dispatch

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, NotificationStatus
+from apps.core.metrics import metrics_count_on_commit
 from apps.core.queue import task_publish, tasks_run_in_process
 from apps.notifications.models import Dispatch, NotificationLog
 
@@ -60,7 +61,9 @@ def notification_rows_create(
         )
         for address in addresses
     ]
-    return NotificationLog.objects.bulk_create(rows)
+    created = NotificationLog.objects.bulk_create(rows)
+    metrics_count_on_commit("ambacar_notifications_total", len(created), channel=channel, status="created")
+    return created
 
 
 class BrokerWatch:

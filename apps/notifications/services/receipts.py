@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.constants import SUCCESS_STATUSES, DispatchStatus, ErrorKind, NotificationStatus
+from apps.core.metrics import metrics_count_on_commit
 from apps.core.ports import Receipt
 from apps.notifications.adapters.evolution_receipts import (
     CONNECTION_EVENTS,
@@ -128,7 +129,7 @@ def notification_apply_receipts(*, channel: str, provider_message_id: str) -> in
                         == FAILED
                     )
             elif receipt.status == NotificationStatus.DELIVERED:
-                updated += rows.filter(delivered_at__isnull=True).update(
+                moved = rows.filter(delivered_at__isnull=True).update(
                     delivered_at=at,
                     status=Case(
                         When(status=NotificationStatus.SENT, then=Value(NotificationStatus.DELIVERED)),
@@ -136,13 +137,19 @@ def notification_apply_receipts(*, channel: str, provider_message_id: str) -> in
                     ),
                     updated_at=timezone.now(),
                 )
+                updated += moved
+                if moved:
+                    metrics_count_on_commit("ambacar_notifications_total", channel=channel, status="delivered")
             else:
-                updated += rows.filter(read_at__isnull=True).update(
+                moved = rows.filter(read_at__isnull=True).update(
                     read_at=at,
                     delivered_at=Coalesce(F("delivered_at"), Value(at)),
                     status=NotificationStatus.READ,
                     updated_at=timezone.now(),
                 )
+                updated += moved
+                if moved:
+                    metrics_count_on_commit("ambacar_notifications_total", channel=channel, status="read")
         DeliveryReceipt.objects.filter(id__in=[r.id for r in receipts], notification__isnull=True).update(
             notification_id=row.id
         )
@@ -171,13 +178,19 @@ def _dispatch_move_forward(dispatch_id) -> None:
     """A dispatch is as far along as its furthest row: delivered once any row is, read once any row is."""
     statuses = set(NotificationLog.objects.filter(dispatch_id=dispatch_id).values_list("status", flat=True))
     if NotificationStatus.READ in statuses:
-        Dispatch.objects.filter(
+        moved = Dispatch.objects.filter(
             id=dispatch_id, status__in=[DispatchStatus.SENT, DispatchStatus.DELIVERED, DispatchStatus.IN_PROGRESS]
         ).update(status=DispatchStatus.READ, updated_at=timezone.now())
+        reached = DispatchStatus.READ
     elif NotificationStatus.DELIVERED in statuses:
-        Dispatch.objects.filter(id=dispatch_id, status__in=[DispatchStatus.SENT, DispatchStatus.IN_PROGRESS]).update(
-            status=DispatchStatus.DELIVERED, updated_at=timezone.now()
-        )
+        moved = Dispatch.objects.filter(
+            id=dispatch_id, status__in=[DispatchStatus.SENT, DispatchStatus.IN_PROGRESS]
+        ).update(status=DispatchStatus.DELIVERED, updated_at=timezone.now())
+        reached = DispatchStatus.DELIVERED
+    else:
+        return
+    if moved:
+        metrics_count_on_commit("ambacar_dispatches_total", status=reached)
 
 
 def receipts_purge_unmatched(*, now: datetime | None = None) -> int:

@@ -14,8 +14,13 @@ from django.db.models import Q
 
 from apps.core.constants import Channel
 from apps.core.exceptions import ApplicationError
-from apps.notifications.models import NotificationTemplate, ServicePhase, ServiceType
-from apps.notifications.services.rendering import RenderedMessage, template_render, template_validate_variables
+from apps.notifications.models import NotificationTemplate, ServicePhase, ServiceType, Taller
+from apps.notifications.services.rendering import (
+    RenderedMessage,
+    context_normalize,
+    template_render,
+    template_validate_variables,
+)
 
 # Channel limits (SPEC §7).
 WHATSAPP_BODY_MAX_CHARS = 4096
@@ -293,7 +298,9 @@ def template_preview(
     html_body: str = "",
     context: dict | None = None,
 ) -> RenderedMessage:
-    """Render a stored template, or inline text, with a context — exactly as a dispatch would.
+    """Render a stored template, or inline text, with a context — exactly as a dispatch would, including the
+    values a dispatch fills by itself: `Taller` (the default taller) and `Fase` (the template's phase); the context
+    wins over them.
 
     Inline text is checked like a template being saved: unknown variables always, and the
     channel's limits when a channel is given.
@@ -306,4 +313,11 @@ def template_preview(
         )
     else:
         template_validate_variables(subject=subject, body=body, html_body=html_body)
-    return template_render(subject=subject, body=body, html_body=html_body, context=context)
+    known: dict[str, str] = {}
+    taller = Taller.objects.filter(is_default=True, is_active=True).first()
+    if taller is not None:
+        known["Taller"] = taller.name
+    if template is not None and template.phase_id:
+        known["Fase"] = template.phase.name
+    values = known | context_normalize(context)
+    return template_render(subject=subject, body=body, html_body=html_body, context=values)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, DispatchStatus, NotificationStatus
+from apps.core.metrics import metrics_count_on_commit
 from apps.notifications.models import Dispatch, NotificationLog
 from apps.notifications.services.outbox import notification_rows_create, notifications_enqueue_on_commit
 
@@ -72,6 +73,7 @@ def notification_fail_and_fall_back(row: NotificationLog, kind: str, message: st
         )
         if not moved:
             return outcome_dropped(row, FAILED)
+        metrics_count_on_commit("ambacar_notifications_total", channel=row.channel, status="failed")
         if row.dispatch_id is None:
             return SendOutcome(FAILED)
         dispatch = Dispatch.objects.select_for_update().get(id=row.dispatch_id)
@@ -98,10 +100,11 @@ def notification_fail_and_fall_back(row: NotificationLog, kind: str, message: st
             return SendOutcome(FAILED)
         next_channel = _next_channel(dispatch, row.channel, tried={row.channel} | {c for c, _, _ in this_round})
         if next_channel is None:
-            if not any(status in OPEN_STATUSES or status in SUCCESS_STATUSES for _, _, status, _ in rows):
-                Dispatch.objects.filter(
-                    id=dispatch.id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
-                ).update(status=DispatchStatus.FAILED, completed_at=now, updated_at=now)
+            nothing_left = not any(status in OPEN_STATUSES or status in SUCCESS_STATUSES for _, _, status, _ in rows)
+            if nothing_left and Dispatch.objects.filter(
+                id=dispatch.id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
+            ).update(status=DispatchStatus.FAILED, completed_at=now, updated_at=now):
+                metrics_count_on_commit("ambacar_dispatches_total", status="failed")
             logger.warning("notification %s failed on %s (%s); no channel left", row.id, row.channel, kind)
             return SendOutcome(FAILED)
         fallbacks = notification_rows_create(dispatch=dispatch, channel=next_channel, fallback_from=row)

@@ -53,7 +53,7 @@ redis.call('SET', KEYS[1], tostring(now), 'EX', ARGV[3])
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('DEL', KEYS[3])
-return {'go', tostring(sent + 1)}
+return {'go', tostring(sent + 1), tostring(now)}
 """
 
 
@@ -71,6 +71,7 @@ class Slot:
 class Admission:
     verdict: str  # "go" (recorded as sent), "wait" (seconds in `value`), "cap" (the day's sends in `value`)
     value: float
+    at: float = 0.0  # "go": when it was admitted (the pacer's clock)
 
 
 def _day(today: date | None = None) -> str:
@@ -94,8 +95,9 @@ class RedisPacer:
             f"{PREFIX}:day:{instance}:{_day()}",
             f"{PREFIX}:slot:{instance}:{notification_id}",
         ]
-        verdict, value = self._begin(keys=keys, args=[min_interval, cap, DAY_TTL])
-        return Admission(verdict.decode() if isinstance(verdict, bytes) else verdict, float(value))
+        verdict, value, *at = self._begin(keys=keys, args=[min_interval, cap, DAY_TTL])
+        verdict = verdict.decode() if isinstance(verdict, bytes) else verdict
+        return Admission(verdict, float(value), float(at[0]) if at else 0.0)
 
     def sent_today(self, instance: str) -> int:
         return int(self.client.get(f"{PREFIX}:day:{instance}:{_day()}") or 0)
@@ -135,7 +137,7 @@ class LocalPacer:
             self._last[instance] = now
             self._days[day] = self._days.get(day, 0) + 1
             self._slots.pop((instance, notification_id), None)
-            return Admission("go", self._days[day])
+            return Admission("go", self._days[day], now)
 
     def sent_today(self, instance: str) -> int:
         with self._lock:

@@ -59,6 +59,10 @@ def whatsapp_instances_known() -> list[str]:
 # --- pause and resume ------------------------------------------------------------------------------------------
 
 
+def whatsapp_instances_paused() -> set[str]:
+    return set(WhatsAppInstance.objects.filter(paused_at__isnull=False).values_list("name", flat=True))
+
+
 def whatsapp_instance_paused(name: str) -> bool:
     return WhatsAppInstance.objects.filter(name=name, paused_at__isnull=False).exists()
 
@@ -182,23 +186,29 @@ def whatsapp_gate(row: NotificationLog, *, sleep: Callable[[float], None] = time
     instance = row.sender or settings.EVOLUTION_INSTANCE
     if whatsapp_instance_paused(instance):
         return Gate(fall_over=(CHANNEL_PAUSED, f"La instancia de WhatsApp «{instance}» está en pausa."))
+    return whatsapp_pace(instance, str(row.id), sleep=sleep)
+
+
+def whatsapp_pace(instance: str, key: str, *, sleep: Callable[[float], None] = time.sleep) -> Gate:
+    """The daily cap and the pacing of `instance` for one message (`key` owns its slot)."""
     cap, interval = settings.WHATSAPP_DAILY_CAP, settings.WHATSAPP_MIN_INTERVAL_SECONDS
+    capped = Gate(fall_over=(DAILY_CAP, f"La instancia «{instance}» llegó a su tope diario de {cap} mensajes."))
     paced = pacer()
     if paced.sent_today(instance) >= cap:
-        return Gate(fall_over=(DAILY_CAP, f"La instancia «{instance}» llegó a su tope diario de {cap} mensajes."))
+        return capped
     gap = interval + random.uniform(0, settings.WHATSAPP_MAX_JITTER_SECONDS)
-    slot = paced.reserve(instance, str(row.id), gap)
+    slot = paced.reserve(instance, key, gap)
     budget = _max_wait()
     if slot.wait > budget:
         return Gate(defer_until=timezone.now() + timedelta(seconds=slot.wait))
     started = time.monotonic()
     sleep(slot.wait)
     while True:
-        admission = paced.begin(instance, str(row.id), min_interval=interval, cap=cap)
+        admission = paced.begin(instance, key, min_interval=interval, cap=cap)
         if admission.verdict == "go":
             return Gate(go=True)
         if admission.verdict == "cap":
-            return Gate(fall_over=(DAILY_CAP, f"La instancia «{instance}» llegó a su tope diario de {cap} mensajes."))
+            return capped
         if time.monotonic() - started + admission.value > budget:
             return Gate(defer_until=timezone.now() + timedelta(seconds=admission.value))
         sleep(admission.value)

@@ -360,7 +360,8 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             "La plantilla activa que usaría un despacho para (tipo, subtipo, fase, canal, destinatario): la del "
             "subtipo, si no la del tipo principal, si no la genérica; `level` dice de cuál vino. `service_type` "
             "es el slug del tipo principal (un slug de subtipo se toma como ese subtipo de su tipo). 400 si falta "
-            "un parámetro o un slug no existe; 404 (`template_not_found`) si no hay ninguna plantilla activa."
+            "un parámetro o un slug no existe; 404 (`template_not_found`) si no hay ninguna plantilla activa. "
+            "Acepta también los nombres del despacho: `service_type_id`, `subtype_id` y `phase_id`."
         ),
         parameters=[TemplateForContextQuerySerializer],
         responses={
