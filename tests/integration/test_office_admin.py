@@ -136,8 +136,6 @@ def test_an_office_user_sees_office_work_only(office):
         ("django_celery_beat", "crontabschedule"),
         ("notifications", "idempotencyrecord"),
         ("notifications", "notificationattempt"),
-        ("notifications", "deliveryreceipt"),
-        ("synchronization", "syncbatch"),
     ],
 )
 def test_machinery_is_for_superusers_whatever_permissions_a_user_holds(

@@ -1,8 +1,8 @@
 """Admin of what the system records: dispatches, notification logs, attempts, receipts, idempotency keys.
 
 All of it is read-only. Recipients are masked for everyone but superusers. The office reads dispatches and their
-notifications (status first, in its taller's clock, messages as the person received them) and resends; attempts,
-receipts and idempotency keys are machinery, for superusers only (office/site.py).
+notifications (status first, in its taller's clock, messages as the person received them) and resends; attempts and
+idempotency keys are machinery, for superusers only (office/site.py).
 """
 
 from django.contrib import admin
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from apps.core.constants import Channel
+from apps.core.constants import Channel, Target
 from apps.core.logging import mask_recipient
 from apps.notifications.models import (
     DeliveryReceipt,
@@ -25,7 +25,15 @@ from apps.notifications.office.site import RESEND_PERMISSION, RESENDABLE_STATUSE
 from apps.notifications.office.zones import rendered_in, taller_zone
 from apps.notifications.services.outbox import notification_resend
 
-from .base import OFFICE_CSS, PhoneSearchMixin, ReadOnlyAdminMixin, ReadOnlyInlineMixin, json_display, status_badge
+from .base import (
+    OFFICE_CSS,
+    PhoneSearchMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInlineMixin,
+    json_display,
+    short_datetime,
+    status_badge,
+)
 
 # Searched by the office: a customer's id or name, a plate of theirs, a phone (as written), a provider's id.
 CUSTOMER_SEARCH = ("customer__customer_id", "customer__name", "customer__vehicles__plate")
@@ -86,6 +94,20 @@ class ChannelTriedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OfficeColumnsMixin:
+    """Columns short enough for a list read at 1366 px."""
+
+    @admin.display(description="creado", ordering="created_at")
+    def created_display(self, obj):
+        return short_datetime(obj.created_at)
+
+    @admin.display(description="cliente", ordering="customer__name")
+    def customer_name(self, obj):
+        if obj.customer is None:
+            return dict(Target.choices).get(obj.target, "-")
+        return obj.customer.name or obj.customer.customer_id
+
+
 class InTallerZoneMixin:
     """A dispatch's or notification's page shows its times in its own taller's zone."""
 
@@ -118,9 +140,17 @@ class NotificationLogInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(InTallerZoneMixin, PhoneSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("status_display", "created_at", "event_type", "customer", "taller", "channels", "masked_recipients")
-    list_display_links = ("status_display", "created_at")
+class DispatchAdmin(OfficeColumnsMixin, InTallerZoneMixin, PhoneSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "status_display",
+        "created_display",
+        "event_type",
+        "customer_name",
+        "taller",
+        "channels",
+        "masked_recipients",
+    )
+    list_display_links = ("status_display", "created_display")
     list_filter = ("status", ChannelTriedFilter, "taller", "created_at")
     search_fields = ("=id", *CUSTOMER_SEARCH)
     phone_search_fields = ("customer__phone",)
@@ -230,17 +260,19 @@ class DeliveryReceiptInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(NotificationLog)
-class NotificationLogAdmin(InTallerZoneMixin, PhoneSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationLogAdmin(
+    OfficeColumnsMixin, InTallerZoneMixin, PhoneSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = (
         "status_display",
-        "created_at",
+        "created_display",
         "channel",
         "event_type",
-        "customer",
+        "customer_name",
         "masked_recipient",
         "error_short",
     )
-    list_display_links = ("status_display", "created_at")
+    list_display_links = ("status_display", "created_display")
     list_filter = ("status", "channel", "dispatch__taller", "created_at")
     search_fields = (*CUSTOMER_SEARCH, "provider_message_id")
     phone_search_fields = ("recipient", "customer__phone")

@@ -58,7 +58,9 @@ class Dispatch(BaseModel):
     )
     request_id = models.CharField("ID de petición", max_length=64, blank=True)
     retry_rounds = models.PositiveSmallIntegerField(
-        "rondas de reintento", default=0, help_text="Rondas extra dadas por retry_failed_notifications."
+        "rondas de reintento",
+        default=0,
+        help_text="Rondas extra que le dio el reintento automático (cada 15 minutos, a lo sumo dos).",
     )
     completed_at = models.DateTimeField("finalizado", null=True, blank=True)
 

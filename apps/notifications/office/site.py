@@ -3,8 +3,8 @@
 - Spanish whatever the browser asks for: the project has no LocaleMiddleware, so LANGUAGE_CODE always speaks.
 - The taller's clock: every admin page renders in the default taller's zone (a record of another taller's dispatch
   switches to that taller's zone on its own page: admin/logs.py).
-- Machinery (API keys, Celery results and schedules, users and groups, idempotency keys, raw attempts, receipts,
-  sync batches) is for superusers only, whatever permissions a user was given.
+- Machinery (API keys, Celery results and schedules, users and groups, idempotency keys, raw attempts) is for
+  superusers only, whatever permissions a user was given. The rest follows permissions (the `Oficina` group's).
 - The index carries the dashboard, with a resend button for each failure it lists.
 """
 
@@ -28,14 +28,7 @@ from .dashboard import dashboard_build
 from .zones import office_zone, rendered_in
 
 MACHINERY_APPS = frozenset({"auth", "core", "django_celery_beat", "django_celery_results", "rest_framework_api_key"})
-MACHINERY_MODELS = frozenset(
-    {
-        "notifications.idempotencyrecord",
-        "notifications.notificationattempt",
-        "notifications.deliveryreceipt",
-        "synchronization.syncbatch",
-    }
-)
+MACHINERY_MODELS = frozenset({"notifications.idempotencyrecord", "notifications.notificationattempt"})
 RESEND_PERMISSION = "notifications.resend_notificationlog"
 DASHBOARD_PERMISSION = "notifications.view_notificationlog"
 # A row still on its way (pending, queued, sending) is not resent: it may yet arrive.
@@ -75,6 +68,8 @@ class OfficeAdminSite(admin.AdminSite):
     # "Ver el sitio": this service has no site of its own; its API documentation is what there is to see.
     site_url = "/api/docs/"
     index_template = "notifications/admin/index.html"
+    # The side menu would take 300 of a 1366 px screen from every list; the breadcrumbs and the index lead the way.
+    enable_nav_sidebar = False
 
     def register(self, model_or_iterable, admin_class=None, **options):
         models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else model_or_iterable

@@ -1,7 +1,8 @@
 """The `Oficina` group: what the workshop's office does in the admin (SPEC §13), and nothing more.
 
-Machinery (API keys, Celery results and schedules, users and groups, idempotency keys, raw attempts, receipts, sync
-batches) is not here: those pages are for superusers only, whatever a group holds (office/site.py).
+Machinery is not here: API keys, Celery results and schedules, users and groups, idempotency keys and raw attempts are
+for superusers only, whatever a group holds (office/site.py); receipts, sync batches, the catalog, vehicles and
+reminders are simply not the office's.
 """
 
 OFFICE_GROUP = "Oficina"
