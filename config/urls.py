@@ -23,7 +23,3 @@ urlpatterns = [
 # API clients get JSON in the documented error shape, never an HTML page.
 handler404 = "apps.core.views.not_found"
 handler500 = "apps.core.views.server_error"
-
-admin.site.site_header = "Ambacar · Servicio de notificaciones"
-admin.site.site_title = "Ambacar notificaciones"
-admin.site.index_title = "Administración"

@@ -1,4 +1,5 @@
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
@@ -62,3 +63,19 @@ def fake_senders(settings):
     reset_senders()
     yield {channel: get_sender(channel) for channel in FAKE_SENDERS}
     reset_senders()
+
+
+def admin_url(model, view: str, *args) -> str:
+    """The admin page `view` (changelist, add, change, …) of a model."""
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def admin_pages(settings):
+    """Admin pages in tests: a fast password hasher (users are made in every test) and static files without the
+    manifest (DEBUG is off in tests, and the manifest storage would want a collectstatic run)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -22,7 +22,8 @@ def _masked_payload(payload) -> list:
 
 @admin.register(SyncBatch)
 class SyncBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "kind", "status", "item_count", "task_id", "processed_at")
+    list_display = ("status", "created_at", "kind", "item_count", "task_id", "processed_at")
+    list_display_links = ("status", "created_at")
     list_filter = ("kind", "status", "created_at")
     search_fields = ("=id", "=task_id", "=request_id")
     date_hierarchy = "created_at"

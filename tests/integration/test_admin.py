@@ -1,6 +1,7 @@
 """Django admin of the notifications app: every model opens, searches filter, the matrix edits
-inline, logs are read-only and recipients are masked."""
+as a grid, logs are read-only and recipients are masked."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -34,29 +35,15 @@ from apps.notifications.models import (
     Vehicle,
     WhatsAppInstance,
 )
+from tests.conftest import admin_url as url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("admin_pages")]
 
 PHONE = "+593991234567"
 REGISTERED = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "notifications"),
     key=lambda model: model._meta.model_name,
 )
-
-
-def url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def admin_test_settings(settings):
-    # Users are created in every test: a fast hasher keeps the module quick.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # DEBUG is off in tests, so the manifest storage would want a collectstatic run.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture
@@ -255,40 +242,43 @@ def test_service_types_list_main_types_with_their_subtypes(admin_client, data):
     assert "subtypes-TOTAL_FORMS" not in sub_page.content.decode()
 
 
-def test_orchestration_change_page_shows_the_matrix_inline(admin_client, data):
+def test_orchestration_page_shows_the_matrix_as_one_grid(admin_client, data):
     config = data["config"]
     response = admin_client.get(url(OrchestrationConfig, "change", config.pk))
     assert response.status_code == 200
-    formset = next(f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "phase_channels")
-    # Phase order first (Agendar Cita before Recepción), whatever the creation order.
-    assert [form.instance for form in formset.forms] == list(data["cells"])
     html = response.content.decode()
-    assert 'name="phase_channels-TOTAL_FORMS" value="2"' in html
-    assert "Agendar Cita" in html and "Recepción" in html
+    # Phases in catalog order (Agendar Cita before Recepción), whatever the creation order; a missing cell is off.
+    assert html.index("Agendar Cita") < html.index("Recepción")
+    boxes = dict(re.findall(r'<input type="checkbox" name="matrix-([\w-]+)"[^>]*?( checked)?>', html))
+    assert {cell for cell, checked in boxes.items() if checked} == {"phase-schedule-email", "phase-reception-whatsapp"}
+    assert len(boxes) == 6  # 2 phases × 3 channels
+    form = response.context["adminform"].form
+    assert form["matrix"].value() == {
+        "phase-schedule": {"email": True, "whatsapp": False, "push": False},
+        "phase-reception": {"email": False, "whatsapp": True, "push": False},
+    }
+    assert "phase_channels-TOTAL_FORMS" not in html  # no longer 15 inline rows
 
 
-def test_orchestration_inline_post_changes_a_cell(admin_client, data):
-    config = data["config"]
-    schedule_email, reception_wa = data["cells"]
+def _grid_post(config, ticked: set[str], shown: dict[str, bool] | None = None) -> dict:
     payload = {
         "name": config.name,
         "service_type": str(config.service_type_id),
         "target": config.target,
         "is_active": "on",
-        "phase_channels-TOTAL_FORMS": "2",
-        "phase_channels-INITIAL_FORMS": "2",
-        "phase_channels-MIN_NUM_FORMS": "0",
-        "phase_channels-MAX_NUM_FORMS": "1000",
     }
-    for i, cell in enumerate((schedule_email, reception_wa)):
-        payload |= {
-            f"phase_channels-{i}-id": str(cell.pk),
-            f"phase_channels-{i}-config": str(config.pk),
-            f"phase_channels-{i}-phase": str(cell.phase_id),
-            f"phase_channels-{i}-channel": cell.channel,
-        }
-    payload["phase_channels-0-is_enabled"] = "on"  # row 1 leaves the checkbox out: disabled
+    for cell in ticked:
+        payload[f"matrix-{cell}"] = "on"
+    for cell, was_on in (shown or {}).items():
+        payload[f"matrix-{cell}-shown"] = "1" if was_on else "0"
+    return payload
 
+
+def test_the_grid_saves_the_matrix(admin_client, data):
+    config = data["config"]
+    schedule_email, reception_wa = data["cells"]
+    # A script's POST (no "shown" values) names every cell: unticked ones are turned off, missing rows created.
+    payload = _grid_post(config, {"phase-schedule-email", "phase-schedule-push"})
     response = admin_client.post(url(OrchestrationConfig, "change", config.pk), payload)
 
     assert response.status_code == 302, response.context and response.context["errors"]
@@ -296,6 +286,51 @@ def test_orchestration_inline_post_changes_a_cell(admin_client, data):
     reception_wa.refresh_from_db()
     assert schedule_email.is_enabled is True
     assert reception_wa.is_enabled is False
+    push = PhaseChannelConfig.objects.get(config=config, phase=data["phases"][0], channel=Channel.PUSH)
+    assert push.is_enabled is True
+    assert PhaseChannelConfig.objects.filter(config=config).count() == 6
+
+
+def test_the_grid_sends_only_the_cells_the_user_changed(admin_client, data):
+    config = data["config"]
+    schedule_email, reception_wa = data["cells"]
+    page = admin_client.get(url(OrchestrationConfig, "change", config.pk)).content.decode()
+    assert 'name="matrix-phase-reception-whatsapp-shown" value="1"' in page
+    # Meanwhile someone turns email off for "Agendar Cita" through the API.
+    PhaseChannelConfig.objects.filter(pk=schedule_email.pk).update(is_enabled=False)
+    shown = {
+        "phase-schedule-email": True,
+        "phase-schedule-whatsapp": False,
+        "phase-schedule-push": False,
+        "phase-reception-email": False,
+        "phase-reception-whatsapp": True,
+        "phase-reception-push": False,
+    }
+    # This user only unticks WhatsApp for "Recepción"; the page still shows email ticked for "Agendar Cita".
+    payload = _grid_post(config, {"phase-schedule-email"}, shown)
+    response = admin_client.post(url(OrchestrationConfig, "change", config.pk), payload)
+
+    assert response.status_code == 302
+    reception_wa.refresh_from_db()
+    schedule_email.refresh_from_db()
+    assert reception_wa.is_enabled is False
+    assert schedule_email.is_enabled is False  # the other change stands
+    assert PhaseChannelConfig.objects.filter(config=config).count() == 2  # nothing else was written
+
+
+def test_a_new_configuration_gets_every_cell(admin_client, data):
+    other = ServiceType.objects.create(slug="avaluo-mg", name="Avalúo MG", order=5)
+    payload = _grid_post(
+        OrchestrationConfig(name="Avalúo · clientes", service_type=other, target=Target.CLIENTS),
+        {"phase-schedule-whatsapp", "phase-reception-push"},
+    )
+    response = admin_client.post(url(OrchestrationConfig, "add"), payload)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    config = OrchestrationConfig.objects.get(service_type=other)
+    cells = {(c.phase.slug, c.channel): c.is_enabled for c in config.phase_channels.select_related("phase")}
+    assert len(cells) == 6
+    assert cells[("phase-schedule", "whatsapp")] and cells[("phase-reception", "push")]
+    assert not cells[("phase-schedule", "email")] and not cells[("phase-reception", "whatsapp")]
 
 
 def test_phase_channel_list_toggles_is_enabled_in_place(admin_client, data):
@@ -478,7 +513,7 @@ def test_changelists_do_not_query_per_row(admin_client, data, model):
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
 
 
-def test_matrix_inline_does_not_query_per_row(admin_client, data):
+def test_matrix_grid_does_not_query_per_row(admin_client, data):
     config = data["config"]
     page = url(OrchestrationConfig, "change", config.pk)
     admin_client.get(page)

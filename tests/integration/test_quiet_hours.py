@@ -211,7 +211,7 @@ def test_admin_form_refuses_half_or_empty_quiet_hours(seeded, start, end, valid)
         "taller": config.taller_id,
         "channel": "whatsapp",
         "is_enabled": "on",
-        "staff_recipients": "[]",
+        "staff_recipients": "",
         "quiet_hours_start": start,
         "quiet_hours_end": end,
     }

@@ -4,6 +4,7 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
@@ -18,6 +19,7 @@ from apps.notifications.models import (
     Taller,
     TallerChannelConfig,
 )
+from apps.notifications.seed.office import OFFICE_GROUP, OFFICE_PERMISSIONS
 from apps.notifications.seed.templates import TEMPLATES
 from apps.notifications.services import rendering
 from apps.notifications.services.seeding import seed_initial_data
@@ -41,6 +43,8 @@ DISPATCH_CONTEXT = {
     "Taller": "Ambacar Service",
 }
 ALWAYS_KNOWN = {"Nombre", "Placa", "Vehículo", "Fase", "Taller"}
+# phases, types and subtypes, templates, configs, matrix cells, taller, its channels, periodic tasks, office group
+SEEDED_ROWS = 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 5 + 1
 TIMESTAMPED = [
     ServicePhase,
     ServiceType,
@@ -64,7 +68,13 @@ def snapshot() -> dict:
     rows["PeriodicTask"] = dict(PeriodicTask.objects.values_list("name", "date_changed"))
     rows["CrontabSchedule"] = CrontabSchedule.objects.count()
     rows["IntervalSchedule"] = IntervalSchedule.objects.count()
+    rows["Group"] = {group.name: office_permissions(group.name) for group in Group.objects.all()}
     return rows
+
+
+def office_permissions(name: str = OFFICE_GROUP) -> set[str]:
+    group = Group.objects.get(name=name)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
 
 
 def cell(type_slug: str, target: str, phase: str, channel: str) -> PhaseChannelConfig:
@@ -259,6 +269,29 @@ def test_creates_the_periodic_tasks():
         assert (interval.every, interval.period) == (every, IntervalSchedule.MINUTES)
 
 
+def test_creates_the_office_group_with_exactly_its_permissions():
+    run_seed()
+    assert office_permissions() == set(OFFICE_PERMISSIONS)
+    assert len(OFFICE_PERMISSIONS) == len(set(OFFICE_PERMISSIONS))
+    office = office_permissions()
+    # What the office does: read what was sent and resend it, templates, the matrix, preferences, taller channels.
+    for needed in (
+        "notifications.view_dispatch",
+        "notifications.resend_notificationlog",
+        "notifications.change_notificationtemplate",
+        "notifications.change_orchestrationconfig",
+        "notifications.change_customerchannelpreference",
+        "notifications.change_tallerchannelconfig",
+    ):
+        assert needed in office, needed
+    # Machinery is never the office's.
+    machinery = ("core.", "auth.", "django_celery_beat.", "django_celery_results.", "rest_framework_api_key.")
+    assert not [p for p in office if p.startswith(machinery)]
+    for model in ("idempotencyrecord", "notificationattempt", "deliveryreceipt", "phasechannelconfig"):
+        assert not [p for p in office if p.endswith(f"_{model}")], model
+    assert not [p for p in office if p.startswith("synchronization.")]
+
+
 def test_prints_a_spanish_summary():
     out = run_seed()
     assert "Plantillas de notificación: " in out
@@ -271,7 +304,7 @@ def test_prints_a_spanish_summary():
 
 def test_second_run_changes_nothing():
     first = seed_initial_data()
-    assert first.created == 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 5
+    assert first.created == SEEDED_ROWS
     before = snapshot()
     run_seed()
     second = seed_initial_data()
@@ -302,6 +335,9 @@ def _edit_as_admin() -> None:
     channel.staff_recipients = ["jefe@taller.ec"]
     channel.save()
     PeriodicTask.objects.filter(name="purge_old_notification_logs").update(enabled=False)
+    group = Group.objects.get(name=OFFICE_GROUP)
+    group.permissions.remove(Permission.objects.get(codename="change_orchestrationconfig"))
+    group.permissions.add(Permission.objects.get(codename="view_vehicle"))
 
 
 def test_rerun_keeps_admin_edits():
@@ -316,6 +352,8 @@ def test_rerun_keeps_admin_edits():
     assert ServicePhase.objects.get(slug="phase-quality").name == "Calidad"
     assert TallerChannelConfig.objects.get(channel="email").staff_recipients == ["jefe@taller.ec"]
     assert PeriodicTask.objects.get(name="purge_old_notification_logs").enabled is False
+    office = office_permissions()
+    assert "notifications.view_vehicle" in office and "notifications.change_orchestrationconfig" not in office
 
 
 def test_force_restores_the_defaults():
@@ -331,7 +369,8 @@ def test_force_restores_the_defaults():
     assert ServicePhase.objects.get(slug="phase-quality").name == "Control de Calidad"
     assert TallerChannelConfig.objects.get(channel="email").staff_recipients == []
     assert PeriodicTask.objects.get(name="purge_old_notification_logs").enabled is True
-    assert seed_initial_data().unchanged == 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 5
+    assert office_permissions() == set(OFFICE_PERMISSIONS)
+    assert seed_initial_data().unchanged == SEEDED_ROWS
 
 
 def test_rerun_creates_only_the_missing_rows():

@@ -1,11 +1,16 @@
-"""Shared pieces of the notifications admin: read-only admins, JSON display, choice caching."""
+"""Shared pieces of the notifications admin: read-only admins, JSON display, status badges, phone search."""
 
 import json
 
 from django.contrib.admin.utils import flatten_fieldsets
-from django.forms.models import BaseInlineFormSet
-from django.utils.functional import cached_property
+from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.html import format_html
+
+from apps.core.phones import InvalidPhoneNumber, phone_to_e164
+
+# The office's stylesheet (badges, previews, the matrix grid): `class Media: css = OFFICE_CSS`.
+OFFICE_CSS = {"all": ("notifications/admin/office.css",)}
 
 
 class ReadOnlyAdminMixin:
@@ -54,33 +59,29 @@ def json_display(value) -> str:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
 
-class CachedChoicesFormSet(BaseInlineFormSet):
-    """Inline formset whose forms share the choices of their foreign-key selects.
-
-    Without this every row of a tabular inline runs its own query for each select
-    (e.g. the 15 rows of an orchestration matrix each listing the phases).
-    Set `cached_choice_fields` on the subclass (or through `formset_class_for`).
-    """
-
-    cached_choice_fields: tuple[str, ...] = ()
-
-    @cached_property
-    def _shared_choices(self) -> dict[str, list]:
-        fields = self.form.base_fields
-        return {name: list(fields[name].choices) for name in self.cached_choice_fields if name in fields}
-
-    def _share_choices(self, form):
-        for name, choices in self._shared_choices.items():
-            form.fields[name].choices = choices
-        return form
-
-    def _construct_form(self, i, **kwargs):
-        return self._share_choices(super()._construct_form(i, **kwargs))
-
-    @property
-    def empty_form(self):
-        return self._share_choices(super().empty_form)
+def status_badge(value: str, label: str):
+    """A coloured label for a status (`value` is one of our status codes, or active/inactive)."""
+    return format_html('<span class="office-status office-status-{}">{}</span>', value, label)
 
 
-def formset_class_for(*field_names: str) -> type[CachedChoicesFormSet]:
-    return type("CachedChoicesFormSet", (CachedChoicesFormSet,), {"cached_choice_fields": field_names})
+def short_datetime(value) -> str:
+    """ "30/11/2026 12:25" in the active zone (the taller's): the long format does not fit a list column."""
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "-"
+
+
+class PhoneSearchMixin:
+    """The changelist search also finds a phone written as the office writes it: "0991234567" finds the stored
+    E.164 "+593991234567" in `phone_search_fields` (exact matches, within the list's filters)."""
+
+    phone_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            e164 = phone_to_e164(search_term)
+        except InvalidPhoneNumber:
+            return results, may_have_duplicates
+        same_phone = Q()
+        for name in self.phone_search_fields:
+            same_phone |= Q(**{name: e164})
+        return results | queryset.filter(same_phone), may_have_duplicates

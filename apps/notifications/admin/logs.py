@@ -1,17 +1,17 @@
 """Admin of what the system records: dispatches, notification logs, attempts, receipts, idempotency keys.
 
-All of it is read-only. Recipients are masked in lists; the detail page of a log shows the full
-recipient to superusers only.
+All of it is read-only. Recipients are masked for everyone but superusers. The office reads dispatches and their
+notifications (status first, in its taller's clock, messages as the person received them) and resends; attempts and
+idempotency keys are machinery, for superusers only (office/site.py).
 """
 
-import copy
-
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
-from apps.core.constants import Channel
+from apps.core.constants import Channel, Target
 from apps.core.logging import mask_recipient
 from apps.notifications.models import (
     DeliveryReceipt,
@@ -20,9 +20,23 @@ from apps.notifications.models import (
     NotificationAttempt,
     NotificationLog,
 )
+from apps.notifications.office.previews import message_preview
+from apps.notifications.office.site import RESEND_PERMISSION, RESENDABLE_STATUSES
+from apps.notifications.office.zones import rendered_in, taller_zone
 from apps.notifications.services.outbox import notification_resend
 
-from .base import ReadOnlyAdminMixin, ReadOnlyInlineMixin, json_display
+from .base import (
+    OFFICE_CSS,
+    PhoneSearchMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInlineMixin,
+    json_display,
+    short_datetime,
+    status_badge,
+)
+
+# Searched by the office: a customer's id or name, a plate of theirs, a phone (as written), a provider's id.
+CUSTOMER_SEARCH = ("customer__customer_id", "customer__name", "customer__vehicles__plate")
 
 
 def _short_id(value) -> str:
@@ -36,34 +50,89 @@ def _change_link(obj_id, model, text: str):
     return format_html('<a href="{}">{}</a>', url, text)
 
 
-def _mask_rendered(rendered: dict) -> dict:
-    """`Dispatch.rendered` with every channel's recipients masked."""
-    masked = copy.deepcopy(rendered) if isinstance(rendered, dict) else {}
-    for message in masked.values():
-        if isinstance(message, dict) and isinstance(message.get("recipients"), list):
-            message["recipients"] = [mask_recipient(str(r)) for r in message["recipients"]]
-    return masked
+def _rendered_messages(rendered, plan: list[str], *, full_recipients: bool):
+    """`Dispatch.rendered` as previews, in plan order, each headed by its channel and (masked) recipients."""
+    messages = rendered if isinstance(rendered, dict) else {}
+    labels = dict(Channel.choices)
+    items = []
+    for channel in [*plan, *(c for c in messages if c not in plan)]:
+        message = messages.get(channel)
+        if not isinstance(message, dict):
+            continue
+        recipients = [str(r) for r in message.get("recipients") or []]
+        if channel == Channel.PUSH:
+            recipients = [f"{len(recipients)} dispositivo(s)"] if recipients else []
+        elif not full_recipients:
+            recipients = [mask_recipient(r) for r in recipients]
+        heading = labels.get(channel, channel) + (f" · para {', '.join(recipients)}" if recipients else "")
+        preview = message_preview(
+            channel=channel,
+            subject=message.get("subject") or "",
+            body=message.get("body") or "",
+            html_body=message.get("html_body") or "",
+        )
+        items.append((heading, preview))
+    if not items:
+        return "-"
+    cards = format_html_join("", '<div class="office-preview-item"><h4>{}</h4>{}</div>', items)
+    return format_html('<div class="office-previews">{}</div>', cards)
+
+
+class ChannelTriedFilter(admin.SimpleListFilter):
+    """Dispatches with a notification on a channel (their plan may list channels never tried)."""
+
+    title = "canal"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return Channel.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Channel.values:
+            tried = NotificationLog.objects.filter(dispatch=OuterRef("pk"), channel=self.value())
+            return queryset.filter(Exists(tried))
+        return queryset
+
+
+class OfficeColumnsMixin:
+    """Columns short enough for a list read at 1366 px."""
+
+    @admin.display(description="creado", ordering="created_at")
+    def created_display(self, obj):
+        return short_datetime(obj.created_at)
+
+    @admin.display(description="cliente", ordering="customer__name")
+    def customer_name(self, obj):
+        if obj.customer is None:
+            return dict(Target.choices).get(obj.target, "-")
+        return obj.customer.name or obj.customer.customer_id
+
+
+class InTallerZoneMixin:
+    """A dispatch's or notification's page shows its times in its own taller's zone."""
+
+    def taller_of(self, obj):
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        zone = taller_zone(self.taller_of(obj) if obj is not None else None)
+        change_view = super().change_view
+        return rendered_in(zone, lambda: change_view(request, object_id, form_url, extra_context))
 
 
 class NotificationLogInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = NotificationLog
     fk_name = "dispatch"
-    fields = (
-        "created_at",
-        "channel",
-        "status",
-        "attempts",
-        "masked_recipient",
-        "error_kind",
-        "error_message",
-        "provider_message_id",
-        "sent_at",
-        "failed_at",
-    )
+    fields = ("status_display", "channel", "created_at", "masked_recipient", "attempts", "error_message", "sent_at")
     readonly_fields = fields
     ordering = ("created_at",)
     show_change_link = True
-    verbose_name_plural = "notificaciones (un registro por canal intentado, en orden)"
+    verbose_name_plural = "notificaciones (un registro por canal y dirección, en orden)"
+
+    @admin.display(description="estado")
+    def status_display(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="enviado a")
     def masked_recipient(self, obj):
@@ -71,25 +140,31 @@ class NotificationLogInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(OfficeColumnsMixin, InTallerZoneMixin, PhoneSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
-        "short_id",
-        "created_at",
+        "status_display",
+        "created_display",
         "event_type",
-        "service_type",
-        "phase",
-        "target",
-        "customer",
-        "status",
+        "customer_name",
+        "taller",
         "channels",
         "masked_recipients",
     )
-    list_filter = ("status", "event_type", "target", "created_at")
-    search_fields = ("=id", "customer__customer_id")
+    list_display_links = ("status_display", "created_display")
+    list_filter = ("status", ChannelTriedFilter, "taller", "created_at")
+    search_fields = ("=id", *CUSTOMER_SEARCH)
+    phone_search_fields = ("customer__phone",)
+    search_help_text = "Busque por nombre o ID del cliente, placa, teléfono (0991234567) o ID del despacho."
     date_hierarchy = "created_at"
-    list_select_related = ("service_type", "phase", "customer")
+    list_select_related = ("customer", "taller")
     inlines = [NotificationLogInline]
     actions = []  # nothing to act on: a dispatch is a record of what happened
+
+    class Media:
+        css = OFFICE_CSS
+
+    def taller_of(self, obj):
+        return obj.taller
 
     def get_queryset(self, request):
         logs = NotificationLog.objects.only("id", "dispatch_id", "channel", "recipient", "created_at")
@@ -106,7 +181,7 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "Evento",
                 {
                     "fields": (
-                        "id",
+                        "status_display",
                         "event_type",
                         "service_type",
                         "subtype",
@@ -114,17 +189,22 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         "target",
                         "customer",
                         "taller",
-                        "status",
+                        "created_at",
+                        "completed_at",
                     )
                 },
             ),
-            ("Mensajes", {"fields": ("channels", "context_display", rendered)}),
-            ("Registro", {"fields": ("request_id", "retry_rounds", "created_at", "updated_at", "completed_at")}),
+            ("Mensajes", {"fields": ("channels", rendered)}),
+            ("Datos del evento", {"fields": ("context_display",)}),
+            (
+                "Registro",
+                {"fields": ("id", "request_id", "retry_rounds", "updated_at"), "classes": ("collapse",)},
+            ),
         )
 
-    @admin.display(description="ID", ordering="id")
-    def short_id(self, obj):
-        return _short_id(obj.pk)
+    @admin.display(description="estado", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="plan de canales")
     def channels(self, obj):
@@ -139,17 +219,21 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         masked = [mask_recipient(log.recipient) for log in logs if log.recipient]
         return ", ".join(dict.fromkeys(masked)) or "-"
 
-    @admin.display(description="contexto")
+    @admin.display(description="datos recibidos")
     def context_display(self, obj):
-        return json_display(obj.context)
+        context = obj.context if isinstance(obj.context, dict) else {}
+        if not context:
+            return "-"
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in context.items()))
+        return format_html('<table class="office-context">{}</table>', rows)
 
-    @admin.display(description="mensajes renderizados")
+    @admin.display(description="mensajes enviados")
     def rendered_full(self, obj):
-        return json_display(obj.rendered)
+        return _rendered_messages(obj.rendered, obj.channel_plan or [], full_recipients=True)
 
-    @admin.display(description="mensajes renderizados (destinatarios enmascarados)")
+    @admin.display(description="mensajes enviados (destinatarios enmascarados)")
     def rendered_masked(self, obj):
-        return json_display(_mask_rendered(obj.rendered))
+        return _rendered_messages(obj.rendered, obj.channel_plan or [], full_recipients=False)
 
 
 class NotificationAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -176,28 +260,44 @@ class DeliveryReceiptInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(NotificationLog)
-class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationLogAdmin(
+    OfficeColumnsMixin, InTallerZoneMixin, PhoneSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = (
-        "created_at",
+        "status_display",
+        "created_display",
         "channel",
-        "status",
         "event_type",
-        "customer",
+        "customer_name",
         "masked_recipient",
-        "attempts",
-        "error_kind",
-        "dispatch_link",
+        "error_short",
     )
-    list_filter = ("channel", "status", "event_type", "error_kind", "created_at")
-    search_fields = ("customer__customer_id", "provider_message_id")
+    list_display_links = ("status_display", "created_display")
+    list_filter = ("status", "channel", "dispatch__taller", "created_at")
+    search_fields = (*CUSTOMER_SEARCH, "provider_message_id")
+    phone_search_fields = ("recipient", "customer__phone")
+    search_help_text = "Busque por nombre o ID del cliente, placa, teléfono (0991234567) o ID del proveedor."
     date_hierarchy = "created_at"
     list_select_related = ("customer",)
     inlines = [NotificationAttemptInline, DeliveryReceiptInline]
     actions = ["resend"]
+    change_form_template = "notifications/admin/notificationlog_change_form.html"
 
-    @admin.action(description="Reenviar por el mismo canal (nuevo registro; si falla, sigue el plan del despacho)")
+    class Media:
+        css = OFFICE_CSS
+
+    def taller_of(self, obj):
+        return obj.dispatch.taller if obj.dispatch_id else None
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm(RESEND_PERMISSION)
+
+    @admin.action(
+        description="Reenviar por el mismo canal (nuevo registro; si falla, sigue el plan del despacho)",
+        permissions=["resend"],
+    )
     def resend(self, request, queryset):
-        finished = queryset.filter(status__in=["sent", "delivered", "read", "failed"])
+        finished = queryset.filter(status__in=RESENDABLE_STATUSES)
         for row in finished:
             notification_resend(notification_id=row.id)
         skipped = queryset.count() - finished.count()
@@ -213,20 +313,19 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "Notificación",
                 {
                     "fields": (
-                        "id",
-                        "dispatch_link",
+                        "status_display",
                         "channel",
+                        recipient,
                         "event_type",
                         "target",
                         "customer",
-                        recipient,
+                        "dispatch_link",
                         "template",
-                        "status",
                         "attempts",
                     )
                 },
             ),
-            ("Mensaje", {"fields": ("subject", "body", "html_body")}),
+            ("Mensaje", {"fields": ("message_preview",)}),
             (
                 "Error y reemplazo",
                 {"fields": ("error_kind", "error_message", "provider_message_id", "fallback_from", "fallback_to_link")},
@@ -237,17 +336,39 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "fields": (
                         "created_at",
                         "queued_at",
-                        "claimed_at",
                         "sent_at",
                         "delivered_at",
                         "read_at",
                         "failed_at",
                         "next_attempt_at",
-                        "updated_at",
                     )
                 },
             ),
+            ("Registro", {"fields": ("id", "claimed_at", "updated_at"), "classes": ("collapse",)}),
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The resend button sits with the page's tools, outside its form: it posts its own form and CSRF token.
+        obj = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if obj is not None and obj.status in RESENDABLE_STATUSES and self.has_resend_permission(request):
+            query = urlencode({"next": request.path})
+            extra_context["resend_url"] = f"{reverse('admin:office_resend', args=[obj.pk])}?{query}"
+            extra_context["resend_label"] = f"Reenviar por {obj.get_channel_display()}"
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="estado", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="error")
+    def error_short(self, obj):
+        text = obj.error_message or ""
+        return (text[:80] + "…") if len(text) > 80 else (text or "-")
+
+    @admin.display(description="vista previa")
+    def message_preview(self, obj):
+        return message_preview(channel=obj.channel, subject=obj.subject, body=obj.body, html_body=obj.html_body)
 
     @admin.display(description="enviado a")
     def masked_recipient(self, obj):
@@ -259,7 +380,7 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="despacho")
     def dispatch_link(self, obj):
-        return _change_link(obj.dispatch_id, Dispatch, _short_id(obj.dispatch_id))
+        return _change_link(obj.dispatch_id, Dispatch, str(obj.dispatch) if obj.dispatch_id else "-")
 
     @admin.display(description="reemplazado por")
     def fallback_to_link(self, obj):

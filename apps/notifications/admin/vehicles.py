@@ -8,7 +8,8 @@ from apps.notifications.models import MaintenanceReminder, Vehicle
 
 @admin.register(Vehicle)
 class VehicleAdmin(admin.ModelAdmin):
-    list_display = ("vehicle_id", "plate", "brand", "model", "year", "customer", "is_active")
+    list_display = ("is_active", "vehicle_id", "plate", "brand", "model", "year", "customer")
+    list_display_links = ("vehicle_id", "plate")
     list_filter = ("is_active",)
     search_fields = ("vehicle_id", "plate", "vin", "customer__customer_id")
     list_select_related = ("customer",)
@@ -59,16 +60,8 @@ class MaintenanceReminderForm(forms.ModelForm):
 @admin.register(MaintenanceReminder)
 class MaintenanceReminderAdmin(admin.ModelAdmin):
     form = MaintenanceReminderForm
-    list_display = (
-        "reminder_type",
-        "vehicle",
-        "customer",
-        "due_date",
-        "due_mileage",
-        "status",
-        "notified_count",
-        "last_notified_at",
-    )
+    list_display = ("status", "reminder_type", "vehicle", "customer", "due_date", "due_mileage", "last_notified_at")
+    list_display_links = ("status", "reminder_type")
     list_filter = ("status", "reminder_type", "due_date")
     search_fields = ("vehicle__plate", "vehicle__vehicle_id", "customer__customer_id")
     date_hierarchy = "due_date"

@@ -12,7 +12,8 @@ from apps.notifications.services.whatsapp_senders import whatsapp_instance_pause
 
 @admin.register(WhatsAppInstance)
 class WhatsAppInstanceAdmin(admin.ModelAdmin):
-    list_display = ("name", "state", "paused_at", "pause_reason", "resumed_at", "state_checked_at")
+    list_display = ("state", "name", "paused_at", "pause_reason", "resumed_at", "state_checked_at")
+    list_display_links = ("state", "name")
     list_filter = ("state",)
     search_fields = ("name",)
     readonly_fields = ("state", "state_checked_at", "paused_at", "pause_reason", "resumed_at")

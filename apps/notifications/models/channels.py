@@ -36,15 +36,23 @@ class TallerChannelConfig(BaseModel):
     taller = models.ForeignKey(Taller, verbose_name="taller", on_delete=models.CASCADE, related_name="channels")
     channel = models.CharField("canal", max_length=16, choices=Channel.choices)
     is_enabled = models.BooleanField("habilitado", default=True)
-    sender_name = models.CharField("nombre del remitente", max_length=150, blank=True)
+    sender_name = models.CharField(
+        "nombre del remitente",
+        max_length=150,
+        blank=True,
+        help_text="Solo email. Aún no se usa al enviar: los emails salen con el remitente general del servicio.",
+    )
     sender_address = models.CharField(
-        "remitente", max_length=255, blank=True, help_text="Email remitente; vacío usa DEFAULT_FROM_EMAIL."
+        "email remitente",
+        max_length=255,
+        blank=True,
+        help_text="Solo email. Aún no se usa al enviar: los emails salen con el remitente general del servicio.",
     )
     staff_recipients = models.JSONField(
         "destinatarios del personal",
         default=list,
         blank=True,
-        help_text='Lista de emails o teléfonos E.164 del personal, p. ej. ["jefe@taller.ec", "+593991234567"].',
+        help_text="Emails y teléfonos del personal que recibe los avisos del taller por este canal.",
     )
     evolution_instance = models.CharField(
         "instancia de Evolution",

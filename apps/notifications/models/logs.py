@@ -6,9 +6,14 @@ broker, and the sweeps re-enqueue what the broker lost.
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.core.constants import Channel, DispatchStatus, ErrorKind, EventType, NotificationStatus, Target
 from apps.core.models import BaseModel
+
+
+def _local(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else "-"
 
 
 class Dispatch(BaseModel):
@@ -53,7 +58,9 @@ class Dispatch(BaseModel):
     )
     request_id = models.CharField("ID de petición", max_length=64, blank=True)
     retry_rounds = models.PositiveSmallIntegerField(
-        "rondas de reintento", default=0, help_text="Rondas extra dadas por retry_failed_notifications."
+        "rondas de reintento",
+        default=0,
+        help_text="Rondas extra que le dio el reintento automático (cada 15 minutos, a lo sumo dos).",
     )
     completed_at = models.DateTimeField("finalizado", null=True, blank=True)
 
@@ -67,7 +74,8 @@ class Dispatch(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.get_event_type_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+        # In the active zone: the admin renders in the taller's, so a page's title and its fields agree.
+        return f"{self.get_event_type_display()} · {_local(self.created_at)}"
 
 
 class NotificationLog(BaseModel):
@@ -139,6 +147,7 @@ class NotificationLog(BaseModel):
         ordering = ["-created_at"]
         verbose_name = "registro de notificación"
         verbose_name_plural = "registros de notificaciones"
+        permissions = [("resend_notificationlog", "Puede reenviar notificaciones")]
         indexes = [
             # analytics: summary/recent/health filter by time, group by channel and status. The INCLUDE columns
             # let summary count a window from the index alone (PostgreSQL; docs/benchmarks.md has the figures).
@@ -161,7 +170,7 @@ class NotificationLog(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} · {self.get_status_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_channel_display()} · {self.get_status_display()} · {_local(self.created_at)}"
 
 
 class NotificationAttempt(models.Model):

@@ -1,7 +1,8 @@
 """Load the default data of `apps/notifications/seed/` into the database, in one transaction.
 
-Every row is found by its natural key. Without `force`, only missing rows are created: a row that
-exists stays exactly as an admin left it (a disabled matrix cell, an edited template, a renamed phase).
+Every row is found by its natural key (the office group by its name). Without `force`, only missing rows are
+created: a row that exists stays exactly as an admin left it (a disabled matrix cell, an edited template, a renamed
+phase, the office group's permissions).
 With `force`, the seed's rows are reset to the defaults *in place* (ids kept, so dispatches, logs and
 other references survive; ServiceType and ServicePhase are PROTECTed by Dispatch and cannot be
 deleted anyway), and extra templates on a seeded key are deleted so the key holds exactly the seed's
@@ -15,6 +16,8 @@ import copy
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
@@ -29,6 +32,7 @@ from apps.notifications.models import (
 )
 from apps.notifications.seed.catalog import PHASES, SERVICE_TYPES
 from apps.notifications.seed.matrix import CONFIG_NAMES, DEFAULT_MATRIX
+from apps.notifications.seed.office import OFFICE_GROUP, OFFICE_PERMISSIONS
 from apps.notifications.seed.periodic import PERIODIC_TASKS, SCHEDULE_TIMEZONE, PeriodicTaskSeed
 from apps.notifications.seed.taller import DEFAULT_TALLER, TALLER_CHANNEL_DEFAULTS, TALLER_CHANNELS
 from apps.notifications.seed.templates import TEMPLATES
@@ -51,6 +55,7 @@ SECTIONS = (
     "tallers",
     "taller_channels",
     "periodic_tasks",
+    "office_group",
 )
 
 
@@ -89,6 +94,7 @@ def seed_initial_data(*, force: bool = False) -> SeedReport:
         _seed_matrix(phases, main_types, force=force, report=report)
         _seed_taller(force=force, report=report)
         _seed_periodic_tasks(force=force, counts=report.sections["periodic_tasks"])
+        _seed_office_group(force=force, counts=report.sections["office_group"])
     return report
 
 
@@ -254,3 +260,34 @@ def _crontab(seed: PeriodicTaskSeed) -> CrontabSchedule:
 def _interval(seed: PeriodicTaskSeed) -> IntervalSchedule:
     lookup = {"every": seed.every_minutes, "period": IntervalSchedule.MINUTES}
     return IntervalSchedule.objects.filter(**lookup).order_by("pk").first() or IntervalSchedule.objects.create(**lookup)
+
+
+def _seed_office_group(*, force: bool, counts: SeedCounts) -> None:
+    """The `Oficina` group with exactly OFFICE_PERMISSIONS; without `force` an existing group keeps what an admin
+    gave or took away."""
+    permissions = _permissions(OFFICE_PERMISSIONS)
+    group = Group.objects.filter(name=OFFICE_GROUP).first()
+    if group is None:
+        group = Group.objects.create(name=OFFICE_GROUP)
+        group.permissions.set(permissions)
+        counts.created += 1
+    elif force and set(group.permissions.all()) != set(permissions):
+        group.permissions.set(permissions)
+        counts.updated += 1
+    else:
+        counts.unchanged += 1
+
+
+def _permissions(labels: tuple[str, ...]) -> list[Permission]:
+    wanted = {tuple(label.split(".", 1)) for label in labels}
+    found = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.filter(codename__in=[codename for _, codename in wanted]).select_related(
+            "content_type"
+        )
+    }
+    missing = sorted(".".join(key) for key in wanted - set(found))
+    if missing:
+        # Django creates permissions after `migrate`; a database migrated without them is not ready for the seed.
+        raise ImproperlyConfigured(f"Faltan permisos ({', '.join(missing)}): ejecute `manage.py migrate` primero.")
+    return [found[key] for key in sorted(wanted)]

@@ -11,6 +11,7 @@ SECTION_LABELS = {
     "tallers": "Talleres",
     "taller_channels": "Canales del taller",
     "periodic_tasks": "Tareas programadas",
+    "office_group": "Grupo Oficina",
 }
 
 
@@ -18,9 +19,11 @@ class Command(BaseCommand):
     help = (
         "Carga los datos iniciales: 5 fases, 5 tipos de servicio y 6 subtipos, las plantillas de notificación, "
         "10 configuraciones de orquestación con su matriz de 150 celdas, el taller predeterminado "
-        "'ambacar-service' con sus canales y las 4 tareas programadas de Celery Beat. Es idempotente: solo crea "
+        "'ambacar-service' con sus canales, las 5 tareas programadas de Celery Beat y el grupo «Oficina» con los "
+        "permisos del personal de oficina en el admin. Es idempotente: solo crea "
         "las filas que faltan y nunca sobrescribe lo que un administrador cambió. Con --force restablece los "
-        "valores predeterminados de esas filas: fases, tipos, configuraciones, celdas, taller y tareas se "
+        "valores predeterminados de esas filas: fases, tipos, configuraciones, celdas, taller, tareas y los "
+        "permisos del grupo se "
         "actualizan en su lugar (conservan su id, porque los despachos y registros las referencian), y en cada "
         "clave de plantilla sembrada queda solo la plantilla del seed (las demás de esa clave se eliminan). "
         "Las filas que no pertenecen al seed no se tocan."
