@@ -70,7 +70,7 @@ def test_json_logs_join_on_the_request_id_and_the_scrape_shows_the_delivery(chan
                 )
                 assert accepted.status_code == 202, accepted.text
                 dispatch_id = accepted.json()["dispatch_id"]
-                wait_for(lambda: Dispatch.objects.get(id=dispatch_id).status == "sent", timeout=30, what="the send")
+                wait_for(lambda: Dispatch.objects.get(id=dispatch_id).status == "sent", timeout=90, what="the send")
                 scrape = client.get(
                     "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}", "Accept": "text/plain"}
                 )

@@ -84,7 +84,10 @@ def test_the_login_page_and_the_api_speak_spanish_too(client, anon_api):
     assert "Nombre de usuario" in login and "Username" not in login
     response = anon_api.get("/api/v1/notifications/catalog/", **ENGLISH)
     assert response.status_code == 401
-    assert response.json()["errors"][0]["detail"] == "Las credenciales de autenticación no se proveyeron."
+    assert (
+        response.json()["errors"][0]["detail"]
+        == "Falta la clave de API: envíe la cabecera Authorization: Api-Key <clave>."
+    )
     bad = anon_api.get("/api/v1/analytics/summary/?days=abc", **ENGLISH)
     assert "Authentication" not in bad.content.decode()
 
