@@ -23,6 +23,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = KeyParser().get_from_authorization(request)
         if not key:
             return None
+        if not (key.isascii() and key.isprintable()):
+            # A real key is `prefix.secret` in letters and digits; a NUL would reach PostgreSQL in the lookup.
+            raise exceptions.AuthenticationFailed("Clave de API inválida.")
         try:
             api_key = APIKey.objects.get_from_key(key)
         except APIKey.DoesNotExist:
@@ -39,7 +42,11 @@ def secret_matches(provided: str | None, expected: str) -> bool:
     """Constant-time comparison; no secret configured means nothing is ever accepted."""
     if not expected or not provided:
         return False
-    return hmac.compare_digest(provided.encode(), expected.encode())
+    try:
+        provided_bytes = provided.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no secret is made of those
+        return False
+    return hmac.compare_digest(provided_bytes, expected.encode())
 
 
 class InternalSecretAuthentication(authentication.BaseAuthentication):

@@ -2,8 +2,6 @@
 
 import logging
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -19,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.authentication import InternalSecretAuthentication
-from apps.core.exceptions import ApplicationError
 from apps.core.openapi import ApplicationErrorResponseSerializer
 from apps.core.permissions import IsInternalService
 from apps.synchronization.models import SyncBatch
@@ -140,17 +137,7 @@ class _SyncView(APIView):
     kind: str
 
     def post(self, request):
-        try:
-            data = request.data
-        except RequestDataTooBig:
-            # Django refuses to read it; without this it would surface as a 500.
-            raise ApplicationError(
-                "request_too_large",
-                f"El cuerpo supera {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; envíe lotes de hasta "
-                f"{MAX_BATCH_ITEMS} elementos.",
-                status_code=413,
-            ) from None
-        items = sync_items_validate(data, batch_key=self.kind)
+        items = sync_items_validate(request.data, batch_key=self.kind)
         batch = sync_batch_accept(kind=self.kind, items=items)
         logger.info("sync batch %s accepted: %s, %d items, task %s", batch.id, self.kind, len(items), batch.task_id)
         return Response(
