@@ -14,6 +14,7 @@ from apps.analytics.serializers import (
     SummaryQuerySerializer,
     SummarySerializer,
 )
+from apps.core.filters import query_values
 from apps.notifications.serializers.customers import error_responses, validation_error_example
 
 TAG = "Analítica"
@@ -151,7 +152,7 @@ class SummaryView(APIView):
         ],
     )
     def get(self, request):
-        params = SummaryQuerySerializer(data=request.query_params)
+        params = SummaryQuerySerializer(data=query_values(request))
         params.is_valid(raise_exception=True)
         summary = selectors.analytics_summary(days=params.validated_data["days"])
         return Response(SummarySerializer(summary).data)
@@ -182,7 +183,7 @@ class RecentView(APIView):
         ],
     )
     def get(self, request):
-        params = RecentQuerySerializer(data=request.query_params)
+        params = RecentQuerySerializer(data=query_values(request))
         params.is_valid(raise_exception=True)
         data = params.validated_data
         rows = selectors.analytics_recent(

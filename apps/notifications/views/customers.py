@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.constants import ReminderStatus
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import CustomerContactInfo, MaintenanceReminder, Vehicle
 from apps.notifications.serializers.customers import (
     CustomerPreferencesSerializer,
@@ -78,7 +78,7 @@ def get_customer(customer_id: str) -> CustomerContactInfo:
     return get_object_or_404(CustomerContactInfo, customer_id=customer_id)
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(FilterSet):
     is_active = BooleanFilter(label="Activo (false: dados de baja)")
     is_placeholder = BooleanFilter(label="Provisional (creado por la sincronización de un vehículo)")
     search = django_filters.CharFilter(method="filter_search", label="Busca en customer_id, nombre, email y teléfono")
@@ -314,7 +314,7 @@ class CustomerPreferencesUpdateView(APIView):
         return Response(customer_preferences_payload(customer=customer))
 
 
-class CustomerVehicleFilter(django_filters.FilterSet):
+class CustomerVehicleFilter(FilterSet):
     is_active = BooleanFilter(label="Activo")
 
     class Meta:
@@ -343,7 +343,7 @@ class CustomerVehicleListView(ListAPIView):
         return Vehicle.objects.filter(customer=customer).select_related("customer").order_by("vehicle_id")
 
 
-class CustomerReminderFilter(django_filters.FilterSet):
+class CustomerReminderFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ReminderStatus.choices, label="Estado (repetible)")
 
     class Meta:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from apps.core.constants import Target
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import OrchestrationConfig, PhaseChannelConfig, ServicePhase
 from apps.notifications.serializers.orchestration import (
     InitializePhasesOutputSerializer,
@@ -52,7 +52,7 @@ MATRIX_ERRORS = (
 )
 
 
-class OrchestrationConfigFilter(django_filters.FilterSet):
+class OrchestrationConfigFilter(FilterSet):
     service_type = django_filters.CharFilter(field_name="service_type__slug", label="Slug del tipo de servicio")
     target = django_filters.ChoiceFilter(choices=Target.choices, label="Destinatario")
     is_active = BooleanFilter(label="Activa")

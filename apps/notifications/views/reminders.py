@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.constants import ReminderStatus
+from apps.core.filters import FilterSet
 from apps.notifications.models import MaintenanceReminder
 from apps.notifications.serializers.customers import error_responses, validation_error_example
 from apps.notifications.serializers.reminders import ReminderCompleteResponseSerializer, ReminderSerializer
@@ -53,7 +54,7 @@ def reminder_queryset() -> QuerySet[MaintenanceReminder]:
     )
 
 
-class ReminderFilter(django_filters.FilterSet):
+class ReminderFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ReminderStatus.choices, label="Estado (repetible)")
     customer_id = django_filters.CharFilter(field_name="customer__customer_id", label="customer_id del cliente")
     vehicle_id = django_filters.CharFilter(field_name="vehicle__vehicle_id", label="vehicle_id del vehículo")

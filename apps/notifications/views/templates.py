@@ -11,7 +11,7 @@ from rest_framework.routers import SimpleRouter
 from apps.core.constants import Channel, Target
 from apps.core.exception_handler import application_error_response
 from apps.core.exceptions import ApplicationError
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet, query_values
 from apps.core.openapi import ApplicationErrorResponseSerializer, AutoSchema
 from apps.notifications.models import NotificationTemplate
 from apps.notifications.serializers.templates import (
@@ -127,7 +127,7 @@ VALIDATION_RULES = (
 )
 
 
-class TemplateFilter(django_filters.FilterSet):
+class TemplateFilter(FilterSet):
     service_type = django_filters.CharFilter(field_name="service_type__slug", label="Slug del tipo de servicio")
     subtype = django_filters.CharFilter(field_name="subtype__slug", label="Slug del subtipo")
     phase = django_filters.CharFilter(field_name="phase__slug", label="Slug de la fase")
@@ -376,7 +376,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def for_context(self, request):
-        query = TemplateForContextQuerySerializer(data=request.query_params)
+        query = TemplateForContextQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         template = template_resolve(**query.validated_data)
         if template is None:

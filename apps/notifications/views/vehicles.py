@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import Vehicle
 from apps.notifications.serializers.customers import validation_error_example
 from apps.notifications.serializers.vehicles import VehicleSerializer
@@ -58,7 +58,7 @@ VEHICLE_REQUEST_EXAMPLE = {
 }
 
 
-class VehicleFilter(django_filters.FilterSet):
+class VehicleFilter(FilterSet):
     customer_id = django_filters.CharFilter(field_name="customer__customer_id", label="customer_id del propietario")
     plate = django_filters.CharFilter(
         method="filter_plate", label="Placa (sin importar guiones, espacios o mayúsculas)"
