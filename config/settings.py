@@ -172,7 +172,7 @@ API_KEY_CUSTOM_HEADER = None  # use "Authorization: Api-Key <key>"
 
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429", "500"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "413", "415", "429", "500"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -202,11 +202,14 @@ SPECTACULAR_SETTINGS = {
         "DispatchStatusEnum": "apps.core.constants.DispatchStatus.choices",
         "ReminderStatusEnum": "apps.core.constants.ReminderStatus.choices",
         "ErrorKindEnum": "apps.core.constants.ErrorKind.choices",
+        "UnreadableBodyCodeEnum": "apps.core.openapi.BODY_ERROR_CODES",
+        "UnreadableParameterCodeEnum": "apps.core.openapi.PARAMETER_ERROR_CODES",
     },
     # drf-standardized-errors' hook replaces drf-spectacular's (it names the error-code enums).
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "apps.core.openapi.document_error_attrs",
+        "apps.core.openapi_hooks.document_error_attrs",
+        "apps.core.openapi_hooks.document_server_limits",
     ],
 }
 

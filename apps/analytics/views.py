@@ -140,7 +140,7 @@ class SummaryView(APIView):
             "datos (tres consultas, sin importar cuántas filas haya). `days` fuera de 1–365 o no entero: 400."
         ),
         parameters=[SummaryQuerySerializer],
-        responses={200: SummarySerializer, **error_responses(400, 401)},
+        responses={200: SummarySerializer, **error_responses(401)},
         examples=[
             OpenApiExample("Últimos 7 días", value=SUMMARY_EXAMPLE, response_only=True, status_codes=["200"]),
             OpenApiExample(
@@ -169,7 +169,7 @@ class RecentView(APIView):
             "número de dispositivos. Un valor inválido responde 400 con el campo en `attr`."
         ),
         parameters=[RecentQuerySerializer],
-        responses={200: RecentSerializer, **error_responses(400, 401)},
+        responses={200: RecentSerializer, **error_responses(401)},
         examples=[
             OpenApiExample("Dos filas de un despacho", value=RECENT_EXAMPLE, response_only=True, status_codes=["200"]),
             OpenApiExample(

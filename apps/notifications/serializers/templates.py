@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.core.constants import Channel, Target
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import NotificationTemplate, ServicePhase, ServiceType
 from apps.notifications.services.rendering import CONTEXT_MAX_KEYS, CONTEXT_VALUE_MAX_CHARS, TEMPLATE_TEXT_MAX_CHARS
 from apps.notifications.services.templates import subtype_get_by_slug
@@ -67,7 +68,7 @@ class TemplateOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TemplateInputSerializer(serializers.Serializer):
+class TemplateInputSerializer(JSONTypesMixin, serializers.Serializer):
     name = serializers.CharField(max_length=150, help_text="Nombre descriptivo de la plantilla.")
     service_type = MainTypeSlugField(
         required=False,
@@ -115,7 +116,7 @@ class TemplateInputSerializer(serializers.Serializer):
         return attrs
 
 
-class TemplatePreviewInputSerializer(serializers.Serializer):
+class TemplatePreviewInputSerializer(JSONTypesMixin, serializers.Serializer):
     template_id = serializers.UUIDField(required=False, help_text="Plantilla guardada a previsualizar.")
     channel = serializers.ChoiceField(
         choices=Channel.choices, required=False, help_text="Con texto en línea: aplica los límites del canal."

@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import include, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,8 +22,8 @@ from apps.notifications.models import CustomerContactInfo, MaintenanceReminder, 
 from apps.notifications.serializers.customers import (
     CustomerPreferencesSerializer,
     CustomerSerializer,
+    CustomerUpdateSerializer,
     PreferencesUpdateSerializer,
-    error_responses,
     validation_error_example,
 )
 from apps.notifications.serializers.reminders import ReminderSerializer
@@ -141,6 +143,7 @@ class CustomerFilter(FilterSet):
         ],
     ),
 )
+@extend_validation_errors(["invalid_phone"], field_name="phone", methods=["post"])
 class CustomerListCreateView(ListAPIView):
     queryset = CustomerContactInfo.objects.order_by("customer_id")
     serializer_class = CustomerSerializer
@@ -174,7 +177,7 @@ _detail_params = [CUSTOMER_ID_PARAM]
             "Enviar nombre, email o teléfono completa un cliente provisional (`is_placeholder` pasa a false)."
         ),
         parameters=_detail_params,
-        request=CustomerSerializer,
+        request=CustomerUpdateSerializer,
         responses={200: CustomerSerializer},
         examples=[
             OpenApiExample(
@@ -193,7 +196,7 @@ _detail_params = [CUSTOMER_ID_PARAM]
             "El teléfono se normaliza a E.164."
         ),
         parameters=_detail_params,
-        request=CustomerSerializer,
+        request=CustomerUpdateSerializer,
         responses={200: CustomerSerializer},
         examples=[
             OpenApiExample("Nuevo teléfono", value={"phone": "099 876 5432"}, request_only=True),
@@ -213,6 +216,8 @@ _detail_params = [CUSTOMER_ID_PARAM]
         responses={204: None},
     ),
 )
+@extend_validation_errors(["immutable"], field_name="customer_id", methods=["put", "patch"])
+@extend_validation_errors(["invalid_phone"], field_name="phone", methods=["put", "patch"])
 class CustomerDetailView(GenericAPIView):
     serializer_class = CustomerSerializer
     queryset = CustomerContactInfo.objects.all()
@@ -233,7 +238,10 @@ class CustomerDetailView(GenericAPIView):
 
     def _update(self, request, customer_id: str, *, partial: bool):
         customer = self.get_object()
-        serializer = CustomerSerializer(customer, data=request.data, partial=partial)
+        if not partial and not request.body:
+            # Every field of a PUT is optional, so an empty request would clear the customer's data.
+            raise ParseError("Falta el cuerpo: envíe el cliente como objeto JSON.")
+        serializer = CustomerUpdateSerializer(customer, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         customer = customer_update(customer=customer, data=serializer.validated_data)
         return Response(CustomerSerializer(customer).data)
@@ -271,6 +279,9 @@ class CustomerPreferencesView(APIView):
         return Response(customer_preferences_payload(customer=get_customer(customer_id)))
 
 
+@extend_validation_errors(["duplicate"], field_name="preferences.INDEX.channel")
+@extend_validation_errors(["duplicate"], field_name="preferences.INDEX.priority")
+@extend_validation_errors(["duplicate_channel"], field_name="non_field_errors")
 class CustomerPreferencesUpdateView(APIView):
     @extend_schema(
         tags=[TAG],
@@ -328,8 +339,7 @@ class CustomerVehicleFilter(FilterSet):
         summary="Vehículos del cliente",
         description="Los vehículos del cliente, por `vehicle_id`. Filtro: `is_active`. Paginado.",
         parameters=[CUSTOMER_ID_PARAM],
-        # Explicit 400: with only a boolean filter, the automatic per-field error schema is an empty oneOf.
-        responses={200: VehicleSerializer(many=True), **error_responses(400)},
+        responses={200: VehicleSerializer(many=True)},
         examples=[OpenApiExample("Vehículos", value=VEHICLE_EXAMPLE, response_only=True)],
     )
 )

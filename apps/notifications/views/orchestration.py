@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,6 +28,9 @@ from apps.notifications.services.orchestration import (
 )
 
 TAG = "Orquestación"
+# Actions that save a config, and those whose body carries a matrix (`matrix.<phase>.<channel>` errors).
+_SAVE = ["create", "update", "partial_update"]
+_MATRIX = ["create", "update_matrix"]
 
 MATRIX_EXAMPLE = {
     "phase-schedule": {"email": True, "whatsapp": True, "push": False},
@@ -164,6 +168,11 @@ class OrchestrationConfigFilter(FilterSet):
         responses={204: None},
     ),
 )
+@extend_validation_errors(["duplicate_config"], field_name="non_field_errors", actions=_SAVE)
+@extend_validation_errors(["not_a_main_type"], field_name="service_type", actions=_SAVE)
+@extend_validation_errors(["invalid"], field_name="matrix", actions=_MATRIX)
+@extend_validation_errors(["does_not_exist", "invalid"], field_name="matrix.KEY", actions=_MATRIX)
+@extend_validation_errors(["invalid_choice", "invalid"], field_name="matrix.KEY.KEY", actions=_MATRIX)
 class OrchestrationConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = (
         OrchestrationConfig.objects.select_related("service_type")

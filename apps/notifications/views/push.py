@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,7 @@ from apps.notifications.serializers.push import (
     VapidPublicKeySerializer,
 )
 from apps.notifications.services.push import (
+    PUSH_ENDPOINT_CODES,
     push_public_key_get,
     push_status_get,
     push_subscription_deactivate,
@@ -66,6 +68,10 @@ class _BodyOnDeleteSchema(AutoSchema):
             self.method = "DELETE"
 
 
+@extend_validation_errors(["inactive_customer"], field_name="customer_id", methods=["post"])
+@extend_validation_errors(list(PUSH_ENDPOINT_CODES), field_name="subscription.endpoint", methods=["post"])
+@extend_validation_errors(["invalid_p256dh"], field_name="subscription.keys.p256dh", methods=["post"])
+@extend_validation_errors(["invalid_auth"], field_name="subscription.keys.auth", methods=["post"])
 class PushSubscribeView(APIView):
     schema = _BodyOnDeleteSchema()
 
@@ -132,7 +138,7 @@ class PushSubscribeView(APIView):
         ),
         request=PushUnsubscribeSerializer,
         # The automatic schema sees neither this body nor the 404 (no path parameter): name them here.
-        responses={204: None, **error_responses(400, 404)},
+        responses={204: None, **error_responses(404)},
         examples=[OpenApiExample("Cancelar", value={"endpoint": ENDPOINT_EXAMPLE}, request_only=True)],
     )
     def delete(self, request):

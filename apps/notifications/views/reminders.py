@@ -5,6 +5,7 @@ from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
@@ -106,6 +107,11 @@ class ReminderFilter(FilterSet):
         ],
     ),
 )
+@extend_validation_errors(
+    ["date_out_of_range", "due_date_or_mileage_required"], field_name="due_date", methods=["post"]
+)
+@extend_validation_errors(["invalid_status"], field_name="status", methods=["post"])
+@extend_validation_errors(["inactive_vehicle"], field_name="vehicle_id", methods=["post"])
 class ReminderListCreateView(ListAPIView):
     queryset = MaintenanceReminder.objects.none()
     serializer_class = ReminderSerializer
@@ -175,6 +181,13 @@ _update_description = (
         responses={204: None},
     ),
 )
+@extend_validation_errors(
+    ["date_out_of_range", "due_date_or_mileage_required"], field_name="due_date", methods=["put", "patch"]
+)
+@extend_validation_errors(
+    ["use_complete_endpoint", "invalid_status_transition"], field_name="status", methods=["put", "patch"]
+)
+@extend_validation_errors(["inactive_vehicle"], field_name="vehicle_id", methods=["put", "patch"])
 class ReminderDetailView(GenericAPIView):
     serializer_class = ReminderSerializer
     queryset = MaintenanceReminder.objects.all()
@@ -214,10 +227,11 @@ class ReminderCompleteView(APIView):
             "límite es `due_date + recurrence_days`, o hoy + `recurrence_days` si esa fecha ya pasó o el "
             "recordatorio era solo por kilometraje; su `due_mileage` queda vacío (un kilometraje ya alcanzado "
             "no se repite). Sin cuerpo. Completar uno ya completado → 409 `reminder_already_completed`; uno "
-            "cancelado → 409 `reminder_cancelled` (nunca se crea un segundo siguiente)."
+            "cancelado → 409 `reminder_cancelled` (nunca se crea un segundo siguiente). 422 `date_out_of_range` si la "
+            "siguiente fecha quedaría fuera del calendario."
         ),
         request=None,
-        responses={200: ReminderCompleteResponseSerializer, **error_responses(409)},
+        responses={200: ReminderCompleteResponseSerializer, **error_responses(409, 422)},
         examples=[
             OpenApiExample(
                 "Completado con recurrencia",

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -34,6 +35,9 @@ from apps.notifications.services.templates import (
 )
 
 TAG = "Plantillas"
+# Actions that save a template, and those that also check inline text like a template being saved.
+_SAVE = ["create", "update", "partial_update"]
+_INLINE = [*_SAVE, "preview"]
 
 TEMPLATE_EXAMPLE = {
     "id": "7f1c2a4e-5b6d-4e8f-9a0b-1c2d3e4f5a6b",
@@ -219,6 +223,23 @@ class TemplateFilter(FilterSet):
         ),
         responses={204: None},
     ),
+)
+@extend_validation_errors(["not_a_main_type", "subtype_needs_type"], field_name="service_type", actions=_SAVE)
+@extend_validation_errors(
+    ["does_not_exist", "subtype_mismatch", "ambiguous_subtype", "not_a_subtype"], field_name="subtype", actions=_SAVE
+)
+@extend_validation_errors(
+    ["unknown_variable", "subject_multiline", "required", "max_length"], field_name="subject", actions=_INLINE
+)
+@extend_validation_errors(["unknown_variable", "required", "max_length"], field_name="body", actions=_INLINE)
+@extend_validation_errors(["unknown_variable", "html_body_not_allowed"], field_name="html_body", actions=_INLINE)
+@extend_validation_errors(["duplicate_template"], field_name="non_field_errors", actions=_SAVE)
+@extend_validation_errors(["too_many_keys", "rendered_too_large"], field_name="context", actions=["preview"])
+@extend_validation_errors(
+    ["does_not_exist", "not_a_main_type", "ambiguous_subtype"], field_name="service_type", actions=["for_context"]
+)
+@extend_validation_errors(
+    ["does_not_exist", "subtype_mismatch", "ambiguous_subtype"], field_name="subtype", actions=["for_context"]
 )
 class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     schema = _OwnErrorExamplesSchema()

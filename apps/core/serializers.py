@@ -1,0 +1,45 @@
+"""Request bodies carry JSON types, as the schema says."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+from rest_framework.relations import RelatedField
+
+# DRF reads request data as if it came from an HTML form, where every value is text: it turns `"is_active": 0`
+# into false, `"name": 5` into "5" and `"template_id": 5` into a UUID. A JSON client sending those has a bug the
+# schema already tells it about; a 400 says so instead of storing a guess. (A ChoiceField needs no check: a
+# number or a boolean is never one of its choices.)
+_EXPECTED = (
+    (serializers.BooleanField, (bool,), "Debe ser true o false."),
+    (serializers.IntegerField, (int,), "Debe ser un número entero."),
+    (serializers.CharField, (str,), "Debe ser texto."),
+    (serializers.UUIDField, (str,), "Debe ser texto (un UUID)."),
+    (serializers.DateField, (str,), "Debe ser texto (una fecha AAAA-MM-DD)."),
+    (serializers.DateTimeField, (str,), "Debe ser texto (fecha y hora ISO-8601)."),
+    (RelatedField, (str,), "Debe ser texto."),
+)
+
+
+def _type_error(field: serializers.Field, value) -> str | None:
+    for field_class, types, message in _EXPECTED:
+        if isinstance(field, field_class):
+            wrong = isinstance(value, bool) and bool not in types
+            return message if wrong or not isinstance(value, types) else None
+    return None
+
+
+# For input serializers: a value of the wrong JSON type is a 400 `invalid` naming the field. (No docstring:
+# drf-spectacular would show it as the description of every request body that inherits it.)
+class JSONTypesMixin:
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for field in self._writable_fields:
+                value = data.get(field.field_name)
+                if value is None:
+                    continue
+                if message := _type_error(field, value):
+                    errors[field.field_name] = [serializers.ErrorDetail(message, code="invalid")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
