@@ -65,23 +65,28 @@ def test_an_empty_text_filter_still_means_no_filter(client_api, customer):
 
 
 @pytest.mark.parametrize(
-    ("method", "url", "body", "attr"),
+    ("method", "url", "body", "attr", "code"),
     [
-        ("post", "/customers/", {"customer_id": "c-9", "is_active": 0}, "is_active"),
-        ("post", "/customers/", {"customer_id": "c-9", "name": 5}, "name"),
-        ("post", "/customers/", {"customer_id": 9}, "customer_id"),
-        ("patch", "/customers/customer-001/", {"is_active": "false"}, "is_active"),
-        ("post", "/vehicles/", {"vehicle_id": "v-9", "customer_id": "customer-001", "year": "2024"}, "year"),
-        ("post", "/vehicles/", {"vehicle_id": "v-9", "customer_id": "customer-001", "mileage": 1.5}, "mileage"),
-        ("post", "/vehicles/", {"vehicle_id": "v-9", "customer_id": "customer-001", "year": True}, "year"),
-        ("post", "/templates/preview/", {"template_id": 5}, "template_id"),
+        ("post", "/customers/", {"customer_id": "c-9", "is_active": 0}, "is_active", "invalid"),
+        ("post", "/customers/", {"customer_id": "c-9", "name": 5}, "name", "invalid"),
+        ("post", "/customers/", {"customer_id": 9}, "customer_id", "invalid"),
+        ("patch", "/customers/customer-001/", {"is_active": "false"}, "is_active", "invalid"),
+        # Over its maxLength as sent, even if DRF would trim it under (`\x1c` is whitespace to str.strip).
+        ("patch", "/customers/customer-001/", {"name": "\x1c" + "x" * 200}, "name", "max_length"),
+        ("post", "/vehicles/", {"vehicle_id": "v-9", "customer_id": "customer-001", "year": "2024"}, "year", "invalid"),
+        ("post", "/vehicles/", {"vehicle_id": "v-9", "customer_id": "customer-001", "mileage": 1.5}, "mileage",
+         "invalid"),
+        ("post", "/vehicles/", {"vehicle_id": "v-9", "customer_id": "customer-001", "year": True}, "year", "invalid"),
+        ("post", "/templates/preview/", {"template_id": 5}, "template_id", "invalid"),
         ("post", "/customers/customer-001/update_preferences/",
-         {"preferences": [{"channel": "email", "priority": 1, "enabled": 1}]}, "preferences.0.enabled"),
+         {"preferences": [{"channel": "email", "priority": 1, "enabled": 1}]}, "preferences.0.enabled", "invalid"),
     ],
 )  # fmt: skip
-def test_a_body_value_of_the_wrong_json_type_is_400_and_nothing_changes(client_api, customer, method, url, body, attr):
+def test_a_body_value_of_the_wrong_json_type_or_length_is_400_and_nothing_changes(
+    client_api, customer, method, url, body, attr, code
+):
     response = getattr(client_api, method)(f"{API}{url}", body, format="json")
-    assert (attr, "invalid") in errors_of(response)
+    assert (attr, code) in errors_of(response)
     customer.refresh_from_db()
     assert (customer.name, customer.is_active) == ("Carlos Mendoza", True)
     assert not Vehicle.objects.exists() and not customer.channel_preferences.exists()
