@@ -42,16 +42,26 @@ def _length_error(field: serializers.Field, value) -> str | None:
 # every request body that inherits it.)
 class JSONTypesMixin:
     def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            errors = {}
-            for field in self._writable_fields:
-                value = data.get(field.field_name)
-                if value is None:
-                    continue
-                if message := _type_error(field, value):
-                    errors[field.field_name] = [serializers.ErrorDetail(message, code="invalid")]
-                elif message := _length_error(field, value):
-                    errors[field.field_name] = [serializers.ErrorDetail(message, code="max_length")]
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+        errors = self._json_errors(data) if isinstance(data, Mapping) else {}
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not errors:
+                raise
+            # One 400 still names every bad field; for a field both saw, the type or length as sent is the reason.
+            errors = {**exc.detail, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+    def _json_errors(self, data: Mapping) -> dict:
+        errors = {}
+        for field in self._writable_fields:
+            value = data.get(field.field_name)
+            if value is None:
+                continue
+            if message := _type_error(field, value):
+                errors[field.field_name] = [serializers.ErrorDetail(message, code="invalid")]
+            elif message := _length_error(field, value):
+                errors[field.field_name] = [serializers.ErrorDetail(message, code="max_length")]
+        return errors

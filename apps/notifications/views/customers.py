@@ -174,7 +174,8 @@ _detail_params = [CUSTOMER_ID_PARAM]
         description=(
             "Reemplaza los datos del cliente: name, email y phone omitidos quedan vacíos; `is_active` solo "
             "cambia si se envía. El `customer_id` no cambia (si se envía, debe coincidir con el de la URL). "
-            "Enviar nombre, email o teléfono completa un cliente provisional (`is_placeholder` pasa a false)."
+            "Enviar nombre, email o teléfono completa un cliente provisional (`is_placeholder` pasa a false). "
+            "Sin cuerpo es un 400 (`parse_error`) y no cambia nada."
         ),
         parameters=_detail_params,
         request=CustomerUpdateSerializer,
