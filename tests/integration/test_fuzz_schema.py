@@ -128,6 +128,7 @@ def assert_clean_run(output: str) -> None:
         assert re.search(rf"✅ {phase}\b", output), f"phase {phase} did not pass:\n{output}"
     generated, passed = re.search(r"(\d+) generated, (\d+) passed", output).groups()
     assert int(generated) > 20 * operations and generated == passed, output
+    print(output[output.rfind("SUMMARY") :])  # the figures, with `pytest -rP`
 
 
 def test_fuzzing_with_credentials_finds_no_5xx_and_no_conformance_failure(live_api):
