@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.HttpMetricsMiddleware",
+    "apps.core.middleware.RejectUnstorableParametersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # No LocaleMiddleware: every page and every API error is in LANGUAGE_CODE (Spanish), whatever the browser's
     # Accept-Language or a language cookie says.
@@ -167,7 +168,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.HasApiKeyOrStaff"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -179,7 +180,7 @@ API_KEY_CUSTOM_HEADER = None  # use "Authorization: Api-Key <key>"
 
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429", "500"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "413", "415", "429", "500", "503"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -211,11 +212,14 @@ SPECTACULAR_SETTINGS = {
         "ErrorKindEnum": "apps.core.constants.ErrorKind.choices",
         "ChannelHealthStatusEnum": ["healthy", "degraded", "unhealthy", "idle"],
         "WhatsAppStateEnum": ["open", "connecting", "close", "unknown"],
+        "UnreadableBodyCodeEnum": "apps.core.openapi.BODY_ERROR_CODES",
+        "UnreadableParameterCodeEnum": "apps.core.openapi.PARAMETER_ERROR_CODES",
     },
     # drf-standardized-errors' hook replaces drf-spectacular's (it names the error-code enums).
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "apps.core.openapi.document_error_attrs",
+        "apps.core.openapi_hooks.document_error_attrs",
+        "apps.core.openapi_hooks.document_server_limits",
     ],
 }
 
@@ -328,6 +332,7 @@ if set(DEFAULT_CHANNEL_PRIORITY) - _known_channels or len(set(DEFAULT_CHANNEL_PR
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Logging: one line per event, with the request id; PII is masked where it is logged ----------
+# A database error is written without PostgreSQL's text, which quotes the data it refused.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 # text: one readable line per event (the default); json: one JSON object per line (apps.core.logging.JsonFormatter).
 LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
@@ -336,13 +341,20 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
+        "no_database_text": {"()": "apps.core.logging.DatabaseErrorTextFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s"},
         "json": {"()": "apps.core.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "no_database_text"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

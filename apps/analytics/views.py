@@ -16,6 +16,7 @@ from apps.analytics.serializers import (
     SummarySerializer,
 )
 from apps.core.authentication import ApiKeyAuthentication
+from apps.core.filters import query_values
 from apps.notifications.serializers.customers import error_responses, validation_error_example
 
 TAG = "Analítica"
@@ -167,7 +168,7 @@ class SummaryView(APIView):
             "datos (tres consultas, sin importar cuántas filas haya). `days` fuera de 1–365 o no entero: 400."
         ),
         parameters=[SummaryQuerySerializer],
-        responses={200: SummarySerializer, **error_responses(400, 401)},
+        responses={200: SummarySerializer, **error_responses(401)},
         examples=[
             OpenApiExample("Últimos 7 días", value=SUMMARY_EXAMPLE, response_only=True, status_codes=["200"]),
             OpenApiExample(
@@ -179,7 +180,7 @@ class SummaryView(APIView):
         ],
     )
     def get(self, request):
-        params = SummaryQuerySerializer(data=request.query_params)
+        params = SummaryQuerySerializer(data=query_values(request))
         params.is_valid(raise_exception=True)
         summary = selectors.analytics_summary(days=params.validated_data["days"])
         return Response(SummarySerializer(summary).data)
@@ -196,7 +197,7 @@ class RecentView(APIView):
             "número de dispositivos. Un valor inválido responde 400 con el campo en `attr`."
         ),
         parameters=[RecentQuerySerializer],
-        responses={200: RecentSerializer, **error_responses(400, 401)},
+        responses={200: RecentSerializer, **error_responses(401)},
         examples=[
             OpenApiExample("Dos filas de un despacho", value=RECENT_EXAMPLE, response_only=True, status_codes=["200"]),
             OpenApiExample(
@@ -210,7 +211,7 @@ class RecentView(APIView):
         ],
     )
     def get(self, request):
-        params = RecentQuerySerializer(data=request.query_params)
+        params = RecentQuerySerializer(data=query_values(request))
         params.is_valid(raise_exception=True)
         data = params.validated_data
         rows = selectors.analytics_recent(

@@ -24,6 +24,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not key:
             _refuse_a_misplaced_key(request)
             return None
+        if not (key.isascii() and key.isprintable()):
+            # A real key is `prefix.secret` in letters and digits; a NUL would reach PostgreSQL in the lookup.
+            raise exceptions.AuthenticationFailed("Clave de API inválida.")
         try:
             api_key = APIKey.objects.get_from_key(key)
         except APIKey.DoesNotExist:
@@ -56,7 +59,11 @@ def secret_matches(provided: str | None, *accepted: str) -> bool:
     previous one); no secret configured means nothing is ever accepted."""
     if not provided:
         return False
-    matches = [hmac.compare_digest(provided.encode(), secret.encode()) for secret in accepted if secret]
+    try:
+        provided_bytes = provided.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no secret is made of those
+        return False
+    matches = [hmac.compare_digest(provided_bytes, secret.encode()) for secret in accepted if secret]
     return any(matches)
 
 

@@ -2,11 +2,14 @@
 {"type": "validation_error"|"client_error"|"server_error", "errors": [{"code", "detail", "attr"}]}.
 
 drf-standardized-errors produces that shape for DRF exceptions; this adds ApplicationError
-(valid input we cannot serve) and Django's ValidationError raised by model validation.
+(valid input we cannot serve), RejectedInput (input no field can take, apps.core.input_guard), a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE (413) and Django's ValidationError raised by model validation.
 """
 
 import re
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from drf_standardized_errors.handler import ExceptionHandler
@@ -16,6 +19,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
 from apps.core.exceptions import ApplicationError
+from apps.core.input_guard import RejectedInput
 from apps.core.logging import request_id_var
 
 _JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
@@ -37,6 +41,15 @@ def application_error_response(exc: ApplicationError) -> Response:
         if key != "errors":
             body[key] = value
     return Response(body, status=exc.status_code)
+
+
+def request_too_large() -> ApplicationError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return ApplicationError(
+        "request_too_large",
+        f"El cuerpo de la petición supera el máximo de {limit} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+        status_code=413,
+    )
 
 
 # What a caller without credentials is told, by the credential the endpoint asks for (its WWW-Authenticate).
@@ -104,6 +117,11 @@ def database_unavailable_response() -> Response:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RejectedInput):
+        return Response(exc.body(), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read the body; without this it would surface as a 500.
+        exc = request_too_large()
     if isinstance(exc, ApplicationError):
         set_rollback()
         return application_error_response(exc)

@@ -1,8 +1,9 @@
 """Request ids that follow a request into its tasks, the dispatch and notification a log line is about, JSON logs,
-and masking of personal data in logs."""
+and keeping personal data out of logs."""
 
 import contextvars
 import logging
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,61 @@ class JsonFormatter(jsonlogger.JsonFormatter):
         for name in SUBJECT_FIELDS:
             if getattr(record, name, None):
                 log_record[name] = getattr(record, name)
+
+
+def _is_database_error(value: object) -> bool:
+    from django.db import DatabaseError
+
+    return isinstance(value, DatabaseError) or (
+        isinstance(value, BaseException) and type(value).__module__.startswith("psycopg")
+    )
+
+
+def _without_text(exc: BaseException) -> str:
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None) or "?"
+    return f"SQLSTATE {sqlstate}; texto de PostgreSQL omitido"
+
+
+def _database_error_summary(exc: BaseException) -> str:
+    cause = exc.__cause__ if exc.__cause__ is not None and _is_database_error(exc.__cause__) else exc
+    return f"{type(cause).__module__}.{type(cause).__qualname__} ({_without_text(exc)})"
+
+
+class DatabaseErrorTextFilter(logging.Filter):
+    """PostgreSQL's error text quotes the data it refused (jsonb's `CONTEXT: JSON data, line 1: {"Nombre": …`
+    copies a customer's name): a logged database error keeps its class, SQLSTATE and traceback, never its text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(_is_database_error(arg) for arg in record.args):
+            record.args = tuple(_database_error_summary(arg) if _is_database_error(arg) else arg for arg in record.args)
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = _redacted_traceback(record.exc_info[1])
+        return True
+
+
+def _printed_chain(exc: BaseException) -> list[BaseException]:
+    """The exceptions a traceback prints: each cause, or each context that was not suppressed."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ if exc.__cause__ is not None else (None if exc.__suppress_context__ else exc.__context__)
+    return chain
+
+
+def _redacted_traceback(exc: BaseException) -> str | None:
+    """The traceback as logging prints it, each database error's message replaced; None if there is none."""
+    chain = _printed_chain(exc)
+    if not any(_is_database_error(e) for e in chain):
+        return None
+    formatted = part = traceback.TracebackException.from_exception(exc)
+    for value in chain:
+        if part is None:
+            break
+        if _is_database_error(value):
+            # TracebackException keeps the message it prints in `_str` (CPython 3.11 to 3.13).
+            part._str = _without_text(value)
+        part = part.__cause__ or part.__context__
+    return "".join(formatted.format()).rstrip("\n")
 
 
 def mask_email(value: str) -> str:

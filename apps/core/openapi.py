@@ -1,17 +1,118 @@
-"""OpenAPI glue: document our error responses and our authentication schemes."""
+"""OpenAPI glue: document every error response an operation can give, and our authentication schemes."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import force_instance, is_basic_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
+from drf_standardized_errors.openapi_utils import (
+    InputDataField,
+    get_flat_serializer_fields,
+    get_serializer_fields_with_error_codes,
+)
+from inflection import camelize
 from rest_framework import serializers
 
 from apps.core import exception_handler as our_handler
+from apps.core.input_guard import REJECTED_INPUT_CODES
+
+BODY_ERROR_CODES = [(code, code) for code in ("parse_error", *REJECTED_INPUT_CODES)]
+PARAMETER_ERROR_CODES = [(code, code) for code in ("null_character", "too_many_parameters")]
+_ERROR_WHERE = (
+    "Dónde: el campo (`name`, `context.Nombre`, `customers.3.phone`), el parámetro de la URL o la cabecera "
+    "(`Cookie`); null si es el cuerpo entero o una clave."
+)
+
+
+# The docstrings of these serializers are the descriptions of their OpenAPI components: written for the reader.
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ApplicationErrorResponseSerializer(serializers.Serializer):
+    """Error 404, 409 o 422 de la operación: `errors[0].code` dice el motivo."""
+
+    type = serializers.CharField(default="client_error")
+    errors = ErrorItemSerializer(many=True)
+
+
+class _BodyErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=BODY_ERROR_CODES)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True, help_text=_ERROR_WHERE)
+
+
+class UnreadableBodyResponseSerializer(serializers.Serializer):
+    """400 `client_error`: el cuerpo no es JSON (`parse_error`) o trae algo que ningún campo admite: el carácter
+    NUL (`null_character`) o un sustituto UTF-16 suelto (`lone_surrogate`) en un texto o una clave, un número no
+    finito (`non_finite_number`) o más de 32 niveles de anidación (`nesting_too_deep`)."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = _BodyErrorSerializer(many=True)
+
+
+class _ParameterErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=PARAMETER_ERROR_CODES)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True, help_text=_ERROR_WHERE)
+
+
+class UnreadableParameterResponseSerializer(serializers.Serializer):
+    """400 `client_error`: un parámetro de la URL, un valor de la ruta, una cabecera o una cookie trae el carácter
+    NUL (`null_character`), o la URL trae demasiados parámetros (`too_many_parameters`)."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = _ParameterErrorSerializer(many=True)
+
+
+class _TooLargeErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("request_too_large", "request_too_large")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class RequestTooLargeResponseSerializer(serializers.Serializer):
+    """413 `request_too_large`: el cuerpo supera DATA_UPLOAD_MAX_MEMORY_SIZE (2,5 MB salvo otra
+    configuración)."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = _TooLargeErrorSerializer(many=True)
+
+
+class _DatabaseUnavailableErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("database_unavailable", "database_unavailable")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class DatabaseUnavailableResponseSerializer(serializers.Serializer):
+    """503 `database_unavailable`: PostgreSQL no responde (reinicio, conmutación); no se guardó nada y la misma
+    petición puede repetirse (cabecera `Retry-After`)."""
+
+    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
+    errors = _DatabaseUnavailableErrorSerializer(many=True)
 
 
 class AutoSchema(StandardizedAutoSchema):
-    """drf-standardized-errors documents 400/401/404… only for views using its own handler;
-    ours wraps it (adding ApplicationError), so every view qualifies."""
+    """drf-standardized-errors documents 400/401/404… only for views using its own handler; ours wraps it
+    (adding ApplicationError), so every view qualifies. On top of it: every operation may answer 400 (its query
+    string and path pass apps.core.input_guard), one with a body may answer 413, any may answer 503 while the
+    database is down, and the 400 lists the
+    codes of query serializers, pagination and request bodies sent with DELETE."""
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code in responses:
+            return False
+        if status_code == "400":
+            return True
+        if status_code == "413":
+            return self._has_request_body()
+        if status_code == "503":
+            return True  # every operation reads the database (the API key, at least)
         if self.view.get_exception_handler() is not our_handler.exception_handler:
             return super()._should_add_error_response(responses, status_code)
         original = self.view.get_exception_handler
@@ -23,18 +124,50 @@ class AutoSchema(StandardizedAutoSchema):
         finally:
             self.view.get_exception_handler = original
 
+    def _get_error_response_serializer(self, status_code: str):
+        if status_code == "413":
+            return RequestTooLargeResponseSerializer
+        if status_code == "503":
+            return DatabaseUnavailableResponseSerializer
+        return super()._get_error_response_serializer(status_code)
 
-class ErrorItemSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
+    def _get_http400_serializer(self):
+        variants = {}
+        if self._should_add_validation_error_response():
+            variants["validation_error"] = self._get_serializer_for_validation_error_response()
+        has_body = self._has_request_body()
+        variants["client_error"] = (
+            UnreadableBodyResponseSerializer if has_body else UnreadableParameterResponseSerializer
+        )
+        return PolymorphicProxySerializer(
+            component_name=f"{camelize(self.get_operation_id())}ErrorResponse400",
+            serializers=variants,
+            resource_type_field_name="type",
+        )
 
+    def _has_request_body(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH", "DELETE") and self._get_request_body() is not None
 
-class ApplicationErrorResponseSerializer(serializers.Serializer):
-    """404/409/422 raised by a service (ApplicationError): `errors[0].code` says why."""
+    def _should_add_validation_error_response(self) -> bool:
+        return super()._should_add_validation_error_response() or bool(self._extra_input_fields())
 
-    type = serializers.CharField(default="client_error")
-    errors = ErrorItemSerializer(many=True)
+    def _determine_fields_with_error_codes(self) -> list[InputDataField]:
+        return super()._determine_fields_with_error_codes() + self._extra_input_fields()
+
+    def _extra_input_fields(self) -> list[InputDataField]:
+        """Input drf-standardized-errors does not look at: a DELETE body, query serializers, `page`/`page_size`."""
+        fields = []
+        if self.method == "DELETE" and self._has_request_body():
+            fields += get_flat_serializer_fields(self.get_request_serializer())
+        if self.method == "GET":
+            for parameter in self.get_override_parameters():
+                if is_basic_serializer(parameter):
+                    fields += get_flat_serializer_fields(list(force_instance(parameter).fields.values()))
+            for parameter in self._get_pagination_parameters():
+                codes = {"invalid", "min_value"}
+                fields.append(InputDataField(parameter["name"], serializers.IntegerField(), codes))
+        with_codes = [f for f in fields if f.error_codes]
+        return with_codes + get_serializer_fields_with_error_codes([f for f in fields if not f.error_codes])
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -69,27 +202,3 @@ class EvolutionWebhookScheme(OpenApiAuthenticationExtension):
             "name": "X-Webhook-Token",
             "description": "El valor de EVOLUTION_WEBHOOK_TOKEN; también se acepta como parámetro `?token=`.",
         }
-
-
-def document_error_attrs(result, generator, request, public):
-    """Postprocessing hook: the schema says what exception_handler sends. An error about a nested object is
-    named after the object, one about the whole body has `attr: null` (never DRF's `non_field_errors`)."""
-    from apps.core.exception_handler import error_attr
-
-    for component in result.get("components", {}).get("schemas", {}).values():
-        mapping = component.get("discriminator", {}).get("mapping")
-        if component.get("discriminator", {}).get("propertyName") == "attr" and mapping:
-            renamed = {error_attr(key): ref for key, ref in mapping.items()}
-            renamed.pop(None, None)  # a null attr cannot select a variant; the oneOf still lists it
-            component["discriminator"]["mapping"] = renamed
-        attr = component.get("properties", {}).get("attr")
-        if not isinstance(attr, dict) or "enum" not in attr:
-            continue
-        values = list(dict.fromkeys(error_attr(value) for value in attr["enum"]))
-        if values == attr["enum"]:
-            continue
-        attr["enum"] = values
-        attr["description"] = "\n".join(f"* `{value}` - {value}" for value in values if value is not None)
-        if None in values:
-            attr["nullable"] = True
-    return result

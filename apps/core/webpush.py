@@ -29,6 +29,16 @@ _HOST_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-
 # base64url (padding optional); the standard alphabet is accepted too, as pywebpush does.
 _B64_RE = re.compile(r"^[A-Za-z0-9_\-+/]+={0,2}$")
 
+# The codes push_endpoint_validate answers with (the OpenAPI schema lists them).
+PUSH_ENDPOINT_CODES = (
+    "invalid_push_endpoint",
+    "push_endpoint_not_https",
+    "push_endpoint_userinfo",
+    "push_endpoint_ip_literal",
+    "push_endpoint_port",
+    "push_endpoint_host_not_allowed",
+)
+
 
 def _endpoint_error(code: str, detail: str) -> ApplicationError:
     return ApplicationError(code, detail, status_code=400, attr="endpoint")

@@ -7,16 +7,22 @@ stored as they are in `SyncBatch.payload`.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.utils import timezone
 from rest_framework import serializers
 
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.serializers.customers import EXTERNAL_ID_HELP, EXTERNAL_ID_REGEX, normalize_phone
 from apps.notifications.serializers.vehicles import MAX_MILEAGE, MIN_YEAR, PLATE_MAX_LENGTH
 from apps.notifications.services.customers import plate_normalize
 
 MAX_BATCH_ITEMS = 1000
+UPDATED_AT_RANGE = (
+    datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+    datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
+)
 _PLATE_RE = re.compile(r"^[A-Z0-9]+$")
 # ISO 3779, as in the vehicle directory API: 17 characters, digits and capital letters except I, O and Q.
 _VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -46,14 +52,24 @@ def _updated_at_field() -> serializers.DateTimeField:
         required=False,
         allow_null=True,
         help_text=(
-            "Momento de la última modificación en Core (ISO-8601; sin zona horaria se entiende America/Guayaquil). "
-            "Una actualización más antigua que la guardada se ignora."
+            "Momento de la última modificación en Core (ISO-8601; sin zona horaria se entiende America/Guayaquil), "
+            "entre los años 2000 y 2100. Una actualización más antigua que la guardada se ignora."
         ),
     )
 
 
-class _SyncItemSerializer(serializers.Serializer):
-    """`updated_at` is stored as ISO-8601 text: the validated items go into a JSON column as they are."""
+# `updated_at` is stored as ISO-8601 text: the validated items go into a JSON column as they are. (A comment,
+# not a docstring: drf-spectacular would publish it as the description of both item schemas.)
+class _SyncItemSerializer(JSONTypesMixin, serializers.Serializer):
+    def validate_updated_at(self, value: datetime.datetime | None) -> datetime.datetime | None:
+        # A year like 0108 is a typo, and before 1931 America/Guayaquil has a local-mean-time offset with seconds
+        # (-05:19:20) that no ISO-8601 client reads back.
+        if value is not None and not UPDATED_AT_RANGE[0] <= value < UPDATED_AT_RANGE[1]:
+            raise serializers.ValidationError(
+                f"updated_at debe estar entre {UPDATED_AT_RANGE[0]:%Y} y {UPDATED_AT_RANGE[1]:%Y}.",
+                code="date_out_of_range",
+            )
+        return value
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
@@ -175,7 +191,7 @@ def _reject_duplicates(items: list[dict], id_field: str) -> None:
         raise serializers.ValidationError(errors)
 
 
-class CustomerSyncBatchSerializer(serializers.Serializer):
+class CustomerSyncBatchSerializer(JSONTypesMixin, serializers.Serializer):
     customers = _batch_field(CustomerSyncItemSerializer(), "clientes")
 
     def validate_customers(self, items: list[dict]) -> list[dict]:
@@ -183,7 +199,7 @@ class CustomerSyncBatchSerializer(serializers.Serializer):
         return items
 
 
-class VehicleSyncBatchSerializer(serializers.Serializer):
+class VehicleSyncBatchSerializer(JSONTypesMixin, serializers.Serializer):
     vehicles = _batch_field(VehicleSyncItemSerializer(), "vehículos")
 
     def validate_vehicles(self, items: list[dict]) -> list[dict]:
@@ -200,6 +216,11 @@ def sync_items_validate(data, *, batch_key: str) -> list[dict]:
     if not isinstance(data, dict):
         raise serializers.ValidationError(
             f'Se esperaba un objeto: un elemento o {{"{batch_key}": [...]}}.', code="invalid"
+        )
+    if batch_key in data and len(data) > 1:
+        # Half a batch and half an item: which one the sender meant is a guess.
+        raise serializers.ValidationError(
+            f'Un lote lleva solo "{batch_key}"; un elemento suelto va sin "{batch_key}".', code="invalid"
         )
     serializer = batch(data=data) if batch_key in data else single(data=data)
     serializer.is_valid(raise_exception=True)

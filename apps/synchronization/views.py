@@ -2,25 +2,19 @@
 
 import logging
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
-from drf_standardized_errors.openapi_serializers import (
-    ErrorResponse401Serializer,
-    ValidationErrorResponseSerializer,
-)
+from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.authentication import InternalSecretAuthentication
-from apps.core.exceptions import ApplicationError
-from apps.core.openapi import ApplicationErrorResponseSerializer
 from apps.core.permissions import IsInternalService
 from apps.synchronization.models import SyncBatch
 from apps.synchronization.serializers import (
@@ -38,7 +32,6 @@ from apps.synchronization.services import sync_batch_accept, sync_task_status
 logger = logging.getLogger(__name__)
 
 TAG = "Sincronización interna"
-AUTH = [{"InternalSecret": []}]
 
 SEED_CUSTOMER_EXAMPLE = {
     "customer_id": "customer-001",
@@ -80,17 +73,9 @@ VEHICLE_BATCH_EXAMPLE = {
 ACCEPTED_EXAMPLE = {"task_id": "0b6f0a57-3c5e-4a0e-9d55-2f1d8c7e4b21", "status": "accepted", "count": 1}
 
 _ERRORS = {
-    400: OpenApiResponse(
-        ValidationErrorResponseSerializer,
-        description="Datos inválidos: nada se guarda ni se encola; `attr` nombra el elemento y el campo.",
-    ),
     401: OpenApiResponse(
         ErrorResponse401Serializer,
         description="Falta `X-Internal-Secret`, no es válido o el servidor no tiene INTERNAL_API_SECRET_KEY.",
-    ),
-    413: OpenApiResponse(
-        ApplicationErrorResponseSerializer,
-        description="`request_too_large`: el cuerpo supera DATA_UPLOAD_MAX_MEMORY_SIZE (2,5 MB por omisión).",
     ),
 }
 
@@ -107,7 +92,6 @@ def _bad_item_example(attr: str, code: str, detail: str) -> OpenApiExample:
 def _sync_schema(*, noun: str, batch_key: str, single, batch, examples: list[OpenApiExample], extra: str):
     return extend_schema(
         tags=[TAG],
-        auth=AUTH,
         summary=f"Sincronizar {noun} desde el servicio Core",
         description=(
             f'Proyecta {noun} del servicio Core. El cuerpo es un elemento o `{{"{batch_key}": [...]}}` con 1 a '
@@ -140,17 +124,7 @@ class _SyncView(APIView):
     kind: str
 
     def post(self, request):
-        try:
-            data = request.data
-        except RequestDataTooBig:
-            # Django refuses to read it; without this it would surface as a 500.
-            raise ApplicationError(
-                "request_too_large",
-                f"El cuerpo supera {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; envíe lotes de hasta "
-                f"{MAX_BATCH_ITEMS} elementos.",
-                status_code=413,
-            ) from None
-        items = sync_items_validate(data, batch_key=self.kind)
+        items = sync_items_validate(request.data, batch_key=self.kind)
         batch = sync_batch_accept(kind=self.kind, items=items)
         logger.info("sync batch %s accepted: %s, %d items, task %s", batch.id, self.kind, len(items), batch.task_id)
         return Response(
@@ -160,6 +134,12 @@ class _SyncView(APIView):
         )
 
 
+@extend_validation_errors(["invalid"], field_name="non_field_errors")
+@extend_validation_errors(["invalid_phone"], field_name="phone")
+@extend_validation_errors(["invalid_phone"], field_name="customers.INDEX.phone")
+@extend_validation_errors(["duplicate"], field_name="customers.INDEX.customer_id")
+@extend_validation_errors(["date_out_of_range"], field_name="updated_at")
+@extend_validation_errors(["date_out_of_range"], field_name="customers.INDEX.updated_at")
 class CustomerSyncView(_SyncView):
     kind = SyncBatch.Kind.CUSTOMERS
 
@@ -182,6 +162,16 @@ class CustomerSyncView(_SyncView):
         return super().post(request)
 
 
+@extend_validation_errors(["invalid"], field_name="non_field_errors")
+@extend_validation_errors(["invalid_plate"], field_name="plate")
+@extend_validation_errors(["invalid_plate"], field_name="vehicles.INDEX.plate")
+@extend_validation_errors(["invalid_vin"], field_name="vin")
+@extend_validation_errors(["invalid_vin"], field_name="vehicles.INDEX.vin")
+@extend_validation_errors(["max_value"], field_name="year")
+@extend_validation_errors(["max_value"], field_name="vehicles.INDEX.year")
+@extend_validation_errors(["duplicate"], field_name="vehicles.INDEX.vehicle_id")
+@extend_validation_errors(["date_out_of_range"], field_name="updated_at")
+@extend_validation_errors(["date_out_of_range"], field_name="vehicles.INDEX.updated_at")
 class VehicleSyncView(_SyncView):
     kind = SyncBatch.Kind.VEHICLES
 
@@ -211,7 +201,6 @@ class TaskStatusView(APIView):
 
     @extend_schema(
         tags=[TAG],
-        auth=AUTH,
         summary="Estado de una tarea de sincronización",
         description=(
             "Estado de la tarea según el backend de resultados de Celery: `PENDING` (en cola o aún sin empezar), "

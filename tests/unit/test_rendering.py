@@ -4,6 +4,7 @@ import pytest
 
 from apps.core.exceptions import ApplicationError
 from apps.notifications.services.rendering import (
+    RENDERED_MAX_CHARS,
     VARIABLES,
     context_normalize,
     template_placeholders,
@@ -124,3 +125,18 @@ def test_validate_variables_names_the_field_and_the_variable():
 
 def test_validate_variables_accepts_known_ones():
     template_validate_variables(subject="{{Nombre}}", body="{{Vehículo}} {{Técnico}}", html_body="{{Taller}}")
+
+
+@pytest.mark.parametrize("part", ["subject", "body", "html_body"])
+def test_a_rendering_over_the_limit_is_a_400_before_it_is_built(part):
+    # A 2 MB preview of `{{Nombre}}` × 200 000 with a 4 KB name once answered 800 MB.
+    texts = {"subject": "", "body": "", part: "{{Nombre}}" * 200_000}
+    with pytest.raises(ApplicationError) as caught:
+        template_render(**texts, context={"Nombre": "x" * 4000})
+    assert (caught.value.code, caught.value.status_code, caught.value.attr) == ("rendered_too_large", 400, "context")
+
+
+def test_a_rendering_at_the_limit_is_fine():
+    count = RENDERED_MAX_CHARS // 1000
+    rendered = template_render(subject="", body="{{Nombre}}" * count, context={"Nombre": "x" * 1000})
+    assert len(rendered.body) == RENDERED_MAX_CHARS

@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiResponse
 from drf_standardized_errors.openapi_serializers import (
     ErrorResponse401Serializer,
     ErrorResponse404Serializer,
-    ValidationErrorResponseSerializer,
 )
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -14,6 +13,7 @@ from rest_framework.validators import UniqueValidator
 from apps.core.constants import Channel
 from apps.core.openapi import ApplicationErrorResponseSerializer, ErrorItemSerializer
 from apps.core.phones import InvalidPhoneNumber, phone_to_e164
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import CustomerContactInfo
 
 # External ids travel in URLs: letters, digits, '-', '_' and '.', starting with a letter or digit.
@@ -22,23 +22,25 @@ EXTERNAL_ID_HELP = "Letras, dígitos, '-', '_' y '.'; empieza por letra o dígit
 
 
 # --- error schemas (OpenAPI) ------------------------------------------------------------------------
-# 400/401/404 are documented automatically (apps.core.openapi.AutoSchema) wherever the schema generator
-# can see them; these cover the rest: a DELETE with a body, state conflicts, missing configuration.
+# 400/401/404/413 are documented automatically (apps.core.openapi.AutoSchema) wherever the schema generator
+# can see them; these cover the rest: state conflicts, missing configuration.
 # Also used by apps.analytics: keep the names and codes stable.
 
 
 class ServiceUnavailableErrorSerializer(serializers.Serializer):
-    """503: the server lacks the configuration the operation needs."""
+    """503: el servidor no tiene la configuración que la operación necesita."""
 
     type = serializers.ChoiceField(choices=["server_error"])
     errors = ErrorItemSerializer(many=True)
 
 
 _ERROR_RESPONSES = {
-    400: OpenApiResponse(ValidationErrorResponseSerializer, description="Datos inválidos; `attr` nombra el campo."),
     401: OpenApiResponse(ErrorResponse401Serializer, description="Falta la clave de API o no es válida."),
     404: OpenApiResponse(ErrorResponse404Serializer, description="No existe el recurso indicado."),
     409: OpenApiResponse(ApplicationErrorResponseSerializer, description="El estado actual no permite la operación."),
+    422: OpenApiResponse(
+        ApplicationErrorResponseSerializer, description="Los datos son válidos pero la operación no puede hacerse."
+    ),
     503: OpenApiResponse(ServiceUnavailableErrorSerializer, description="Función no configurada en el servidor."),
 }
 
@@ -66,7 +68,7 @@ def normalize_phone(value: str | None) -> str:
         raise serializers.ValidationError(str(exc), code="invalid_phone") from None
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(JSONTypesMixin, serializers.ModelSerializer):
     customer_id = serializers.RegexField(
         EXTERNAL_ID_REGEX,
         max_length=100,
@@ -109,12 +111,6 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["is_placeholder", "synced_at", "source_updated_at", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            # The id is in the URL; a body may repeat it but not change it.
-            self.fields["customer_id"].required = False
-
     def validate_customer_id(self, value: str) -> str:
         if isinstance(self.instance, CustomerContactInfo) and value != self.instance.customer_id:
             raise serializers.ValidationError("El customer_id no se puede cambiar.", code="immutable")
@@ -135,10 +131,18 @@ class CustomerSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class CustomerUpdateSerializer(CustomerSerializer):
+    """PUT y PATCH: el `customer_id` va en la URL; el cuerpo puede repetirlo, no cambiarlo."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer_id"].required = False
+
+
 # --- channel preferences ----------------------------------------------------------------------------
 
 
-class ChannelPreferenceSerializer(serializers.Serializer):
+class ChannelPreferenceSerializer(JSONTypesMixin, serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, help_text="email, whatsapp o push.")
     priority = serializers.IntegerField(min_value=1, max_value=100, help_text="1 es la más alta.")
     enabled = serializers.BooleanField(default=True)
@@ -152,11 +156,12 @@ class CustomerPreferencesSerializer(serializers.Serializer):
     preferences = ChannelPreferenceSerializer(many=True)
 
 
-class PreferencesUpdateSerializer(serializers.Serializer):
+class PreferencesUpdateSerializer(JSONTypesMixin, serializers.Serializer):
     # A ListField (not many=True) so list-level errors name "preferences", not "preferences.non_field_errors".
     preferences = serializers.ListField(
         child=ChannelPreferenceSerializer(),
         allow_empty=False,
+        min_length=1,
         max_length=len(Channel.values),
         help_text="Lista completa de canales; los que no aparecen quedan deshabilitados.",
     )

@@ -3,11 +3,13 @@ from rest_framework import serializers
 
 from apps.core.constants import Channel, DispatchStatus, EventType, NotificationStatus, Target
 from apps.core.logging import mask_recipient
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import NotificationLog, ServicePhase, ServiceType, Taller
 from apps.notifications.services.dispatch import DispatchInput
+from apps.notifications.services.rendering import CONTEXT_MAX_KEYS, CONTEXT_VALUE_MAX_CHARS
 
 
-class DispatchInputSerializer(serializers.Serializer):
+class DispatchInputSerializer(JSONTypesMixin, serializers.Serializer):
     event_type = serializers.ChoiceField(choices=EventType.choices, help_text="Tipo de evento del flujo de servicio.")
     service_type_id = serializers.CharField(
         help_text="Slug del tipo de servicio principal o de un subtipo (vea /catalog/)."
@@ -47,13 +49,17 @@ class DispatchInputSerializer(serializers.Serializer):
         return taller
 
     def validate_context(self, value):
-        if len(value) > 50:
-            raise serializers.ValidationError("El contexto admite como máximo 50 claves.")
+        if len(value) > CONTEXT_MAX_KEYS:
+            raise serializers.ValidationError(
+                f"El contexto admite como máximo {CONTEXT_MAX_KEYS} claves.", code="too_many_keys"
+            )
         for key, item in value.items():
             if isinstance(item, dict | list):
-                raise serializers.ValidationError(f"El valor de '{key}' debe ser texto o número.")
-            if item is not None and len(str(item)) > 1000:
-                raise serializers.ValidationError(f"El valor de '{key}' supera 1000 caracteres.")
+                raise serializers.ValidationError(f"El valor de '{key}' debe ser texto o número.", code="invalid")
+            if item is not None and len(str(item)) > CONTEXT_VALUE_MAX_CHARS:
+                raise serializers.ValidationError(
+                    f"El valor de '{key}' supera {CONTEXT_VALUE_MAX_CHARS} caracteres.", code="max_length"
+                )
         return value
 
     def validate(self, attrs):

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.constants import Target
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import OrchestrationConfig
 from apps.notifications.serializers.templates import MainTypeSlugField
 from apps.notifications.services.orchestration import orchestration_matrix_get
@@ -45,7 +46,7 @@ class OrchestrationConfigOutputSerializer(serializers.ModelSerializer):
         return orchestration_matrix_get(config=config, phases=phases)
 
 
-class OrchestrationConfigInputSerializer(serializers.Serializer):
+class OrchestrationConfigInputSerializer(JSONTypesMixin, serializers.Serializer):
     name = serializers.CharField(
         max_length=150, required=False, help_text="Opcional; por defecto «<Tipo> · <Destinatario>»."
     )
@@ -63,7 +64,7 @@ class OrchestrationConfigCreateInputSerializer(OrchestrationConfigInputSerialize
     )
 
 
-class MatrixUpdateInputSerializer(serializers.Serializer):
+class MatrixUpdateInputSerializer(JSONTypesMixin, serializers.Serializer):
     matrix = MatrixField(help_text="Celdas a cambiar; las que no se nombran quedan como están.")
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.core.exceptions import ApplicationError
+from apps.core.serializers import JSONTypesMixin
 from apps.core.webpush import ENDPOINT_MAX_LENGTH, push_endpoint_validate, push_keys_validate
 from apps.notifications.models import PushSubscription
 from apps.notifications.serializers.vehicles import CustomerRefField
 
 
-class SubscriptionKeysSerializer(serializers.Serializer):
+class SubscriptionKeysSerializer(JSONTypesMixin, serializers.Serializer):
     p256dh = serializers.CharField(
         max_length=200, help_text="Clave pública ECDH del navegador: punto P-256 sin comprimir, base64url."
     )
@@ -25,7 +26,7 @@ class SubscriptionKeysSerializer(serializers.Serializer):
         return {"p256dh": p256dh, "auth": auth}
 
 
-class SubscriptionSerializer(serializers.Serializer):
+class SubscriptionSerializer(JSONTypesMixin, serializers.Serializer):
     endpoint = serializers.CharField(
         max_length=ENDPOINT_MAX_LENGTH,
         trim_whitespace=False,
@@ -41,7 +42,7 @@ class SubscriptionSerializer(serializers.Serializer):
         return value
 
 
-class PushSubscribeSerializer(serializers.Serializer):
+class PushSubscribeSerializer(JSONTypesMixin, serializers.Serializer):
     customer_id = CustomerRefField(
         source="customer", help_text="customer_id del cliente (debe existir y estar activo)."
     )
@@ -65,7 +66,7 @@ class PushSubscribeSerializer(serializers.Serializer):
         return (value or "").strip()
 
 
-class PushUnsubscribeSerializer(serializers.Serializer):
+class PushUnsubscribeSerializer(JSONTypesMixin, serializers.Serializer):
     endpoint = serializers.CharField(max_length=ENDPOINT_MAX_LENGTH, trim_whitespace=False)
 
 

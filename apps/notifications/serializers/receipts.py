@@ -1,8 +1,10 @@
 from rest_framework import serializers
 
+from apps.core.serializers import JSONTypesMixin
 
-class EvolutionWebhookSerializer(serializers.Serializer):
-    """The envelope Evolution API posts (research/evolution_api.md §5); `data` is parsed by the adapter."""
+
+class EvolutionWebhookSerializer(JSONTypesMixin, serializers.Serializer):
+    """El sobre que envía Evolution API; `data` trae los acuses (un objeto o una lista)."""
 
     event = serializers.CharField(
         required=False, allow_blank=True, help_text="`messages.update`; los demás eventos se ignoran."

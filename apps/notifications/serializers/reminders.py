@@ -7,6 +7,7 @@ import datetime
 from rest_framework import serializers
 
 from apps.core.constants import ReminderStatus
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import MaintenanceReminder, Vehicle
 
 MAX_DUE_MILEAGE = 9_999_999
@@ -26,7 +27,7 @@ class VehicleRefField(serializers.SlugRelatedField):
         super().__init__(slug_field="vehicle_id", queryset=Vehicle.objects.all(), **kwargs)
 
 
-class ReminderSerializer(serializers.ModelSerializer):
+class ReminderSerializer(JSONTypesMixin, serializers.ModelSerializer):
     vehicle_id = VehicleRefField(source="vehicle", help_text="vehicle_id del vehículo (debe existir y estar activo).")
     customer_id = serializers.CharField(
         source="customer.customer_id", read_only=True, help_text="Propietario del vehículo al crear el recordatorio."

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
 from apps.core.constants import Channel, Target
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import NotificationTemplate, ServicePhase, ServiceType
+from apps.notifications.services.rendering import CONTEXT_MAX_KEYS, CONTEXT_VALUE_MAX_CHARS, TEMPLATE_TEXT_MAX_CHARS
 from apps.notifications.services.templates import subtype_get_by_slug
 
 LEVEL_CHOICES = [("subtype", "Subtipo"), ("type", "Tipo de servicio"), ("generic", "Genérica")]
@@ -66,7 +68,7 @@ class TemplateOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TemplateInputSerializer(serializers.Serializer):
+class TemplateInputSerializer(JSONTypesMixin, serializers.Serializer):
     name = serializers.CharField(max_length=150, help_text="Nombre descriptivo de la plantilla.")
     service_type = MainTypeSlugField(
         required=False,
@@ -93,9 +95,17 @@ class TemplateInputSerializer(serializers.Serializer):
         default="",
         help_text="Asunto (email, obligatorio, una línea) o título (push, obligatorio, ≤ 100 caracteres).",
     )
-    body = serializers.CharField(help_text="Texto del mensaje con {{Variables}}. WhatsApp: ≤ 4096 caracteres.")
+    body = serializers.CharField(
+        max_length=TEMPLATE_TEXT_MAX_CHARS,
+        help_text=f"Texto del mensaje con {{{{Variables}}}}. WhatsApp: ≤ 4096 caracteres; todos: ≤ "
+        f"{TEMPLATE_TEXT_MAX_CHARS}.",
+    )
     html_body = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Alternativa HTML (solo email)."
+        max_length=TEMPLATE_TEXT_MAX_CHARS,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Alternativa HTML (solo email).",
     )
     is_active = serializers.BooleanField(default=True)
 
@@ -106,20 +116,28 @@ class TemplateInputSerializer(serializers.Serializer):
         return attrs
 
 
-class TemplatePreviewInputSerializer(serializers.Serializer):
+class TemplatePreviewInputSerializer(JSONTypesMixin, serializers.Serializer):
     template_id = serializers.UUIDField(required=False, help_text="Plantilla guardada a previsualizar.")
     channel = serializers.ChoiceField(
         choices=Channel.choices, required=False, help_text="Con texto en línea: aplica los límites del canal."
     )
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(required=False, allow_blank=True, default="")
-    html_body = serializers.CharField(required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=TEMPLATE_TEXT_MAX_CHARS, required=False, allow_blank=True, default="")
+    html_body = serializers.CharField(max_length=TEMPLATE_TEXT_MAX_CHARS, required=False, allow_blank=True, default="")
     context = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, allow_null=True),
+        child=serializers.CharField(max_length=CONTEXT_VALUE_MAX_CHARS, allow_blank=True, allow_null=True),
         required=False,
         default=dict,
-        help_text="Valores de las variables, por nombre (Nombre) o clave simple (nombre).",
+        help_text=f"Valores de las variables, por nombre (Nombre) o clave simple (nombre); hasta {CONTEXT_MAX_KEYS} "
+        f"claves de hasta {CONTEXT_VALUE_MAX_CHARS} caracteres.",
     )
+
+    def validate_context(self, value: dict) -> dict:
+        if len(value) > CONTEXT_MAX_KEYS:
+            raise serializers.ValidationError(
+                f"El contexto admite como máximo {CONTEXT_MAX_KEYS} claves.", code="too_many_keys"
+            )
+        return value
 
     def validate(self, attrs):
         inline = any(attrs.get(field) for field in ("subject", "body", "html_body"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import CustomerContactInfo, Vehicle
 from apps.notifications.serializers.customers import EXTERNAL_ID_HELP, EXTERNAL_ID_REGEX
 from apps.notifications.services.customers import plate_normalize
@@ -32,7 +33,7 @@ class CustomerRefField(serializers.SlugRelatedField):
         super().__init__(slug_field="customer_id", queryset=CustomerContactInfo.objects.all(), **kwargs)
 
 
-class VehicleSerializer(serializers.ModelSerializer):
+class VehicleSerializer(JSONTypesMixin, serializers.ModelSerializer):
     vehicle_id = serializers.RegexField(
         EXTERNAL_ID_REGEX,
         max_length=100,
@@ -89,11 +90,6 @@ class VehicleSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["synced_at", "source_updated_at", "created_at", "updated_at"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            self.fields["vehicle_id"].required = False
-
     def validate_vehicle_id(self, value: str) -> str:
         if isinstance(self.instance, Vehicle) and value != self.instance.vehicle_id:
             raise serializers.ValidationError("El vehicle_id no se puede cambiar.", code="immutable")
@@ -130,3 +126,11 @@ class VehicleSerializer(serializers.ModelSerializer):
 
     def validate_color(self, value: str) -> str:
         return value.strip()
+
+
+class VehicleUpdateSerializer(VehicleSerializer):
+    """PUT y PATCH: el `vehicle_id` va en la URL; el cuerpo puede repetirlo, no cambiarlo."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vehicle_id"].required = False

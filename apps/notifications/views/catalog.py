@@ -4,7 +4,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import ServicePhase, ServiceType
 from apps.notifications.selectors import catalog_get
 from apps.notifications.serializers.catalog import CatalogSerializer, PhaseSerializer, ServiceTypeSerializer
@@ -44,11 +44,8 @@ class CatalogView(APIView):
         return Response(catalog_get())
 
 
-class PhaseFilter(django_filters.FilterSet):
-    # A typed choice (not a lenient boolean) so `?is_active=quizas` is a 400 naming the field.
-    is_active = django_filters.TypedChoiceFilter(
-        choices=[("true", "Sí"), ("false", "No")], coerce=lambda value: value == "true", label="Activa"
-    )
+class PhaseFilter(FilterSet):
+    is_active = BooleanFilter(label="Activa")
 
     class Meta:
         model = ServicePhase
@@ -88,7 +85,7 @@ class PhaseListView(ListAPIView):
     filterset_class = PhaseFilter
 
 
-class ServiceTypeFilter(django_filters.FilterSet):
+class ServiceTypeFilter(FilterSet):
     main_only = BooleanFilter(field_name="parent", lookup_expr="isnull", label="Solo tipos principales")
     parent = django_filters.CharFilter(field_name="parent__slug", label="Slug del tipo principal")
 

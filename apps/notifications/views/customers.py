@@ -9,19 +9,21 @@ from django.shortcuts import get_object_or_404
 from django.urls import include, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.constants import ReminderStatus
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import CustomerContactInfo, MaintenanceReminder, Vehicle
 from apps.notifications.serializers.customers import (
     CustomerPreferencesSerializer,
     CustomerSerializer,
+    CustomerUpdateSerializer,
     PreferencesUpdateSerializer,
-    error_responses,
     validation_error_example,
 )
 from apps.notifications.serializers.reminders import ReminderSerializer
@@ -78,7 +80,7 @@ def get_customer(customer_id: str) -> CustomerContactInfo:
     return get_object_or_404(CustomerContactInfo, customer_id=customer_id)
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(FilterSet):
     is_active = BooleanFilter(label="Activo (false: dados de baja)")
     is_placeholder = BooleanFilter(label="Provisional (creado por la sincronización de un vehículo)")
     search = django_filters.CharFilter(method="filter_search", label="Busca en customer_id, nombre, email y teléfono")
@@ -141,6 +143,7 @@ class CustomerFilter(django_filters.FilterSet):
         ],
     ),
 )
+@extend_validation_errors(["invalid_phone"], field_name="phone", methods=["post"])
 class CustomerListCreateView(ListAPIView):
     queryset = CustomerContactInfo.objects.order_by("customer_id")
     serializer_class = CustomerSerializer
@@ -171,10 +174,11 @@ _detail_params = [CUSTOMER_ID_PARAM]
         description=(
             "Reemplaza los datos del cliente: name, email y phone omitidos quedan vacíos; `is_active` solo "
             "cambia si se envía. El `customer_id` no cambia (si se envía, debe coincidir con el de la URL). "
-            "Enviar nombre, email o teléfono completa un cliente provisional (`is_placeholder` pasa a false)."
+            "Enviar nombre, email o teléfono completa un cliente provisional (`is_placeholder` pasa a false). "
+            "Sin cuerpo es un 400 (`parse_error`) y no cambia nada."
         ),
         parameters=_detail_params,
-        request=CustomerSerializer,
+        request=CustomerUpdateSerializer,
         responses={200: CustomerSerializer},
         examples=[
             OpenApiExample(
@@ -193,7 +197,7 @@ _detail_params = [CUSTOMER_ID_PARAM]
             "El teléfono se normaliza a E.164."
         ),
         parameters=_detail_params,
-        request=CustomerSerializer,
+        request=CustomerUpdateSerializer,
         responses={200: CustomerSerializer},
         examples=[
             OpenApiExample("Nuevo teléfono", value={"phone": "099 876 5432"}, request_only=True),
@@ -213,6 +217,8 @@ _detail_params = [CUSTOMER_ID_PARAM]
         responses={204: None},
     ),
 )
+@extend_validation_errors(["immutable"], field_name="customer_id", methods=["put", "patch"])
+@extend_validation_errors(["invalid_phone"], field_name="phone", methods=["put", "patch"])
 class CustomerDetailView(GenericAPIView):
     serializer_class = CustomerSerializer
     queryset = CustomerContactInfo.objects.all()
@@ -233,7 +239,10 @@ class CustomerDetailView(GenericAPIView):
 
     def _update(self, request, customer_id: str, *, partial: bool):
         customer = self.get_object()
-        serializer = CustomerSerializer(customer, data=request.data, partial=partial)
+        if not partial and not request.body:
+            # Every field of a PUT is optional, so an empty request would clear the customer's data.
+            raise ParseError("Falta el cuerpo: envíe el cliente como objeto JSON.")
+        serializer = CustomerUpdateSerializer(customer, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         customer = customer_update(customer=customer, data=serializer.validated_data)
         return Response(CustomerSerializer(customer).data)
@@ -271,6 +280,9 @@ class CustomerPreferencesView(APIView):
         return Response(customer_preferences_payload(customer=get_customer(customer_id)))
 
 
+@extend_validation_errors(["duplicate"], field_name="preferences.INDEX.channel")
+@extend_validation_errors(["duplicate"], field_name="preferences.INDEX.priority")
+@extend_validation_errors(["duplicate_channel"], field_name="non_field_errors")
 class CustomerPreferencesUpdateView(APIView):
     @extend_schema(
         tags=[TAG],
@@ -314,7 +326,7 @@ class CustomerPreferencesUpdateView(APIView):
         return Response(customer_preferences_payload(customer=customer))
 
 
-class CustomerVehicleFilter(django_filters.FilterSet):
+class CustomerVehicleFilter(FilterSet):
     is_active = BooleanFilter(label="Activo")
 
     class Meta:
@@ -328,8 +340,7 @@ class CustomerVehicleFilter(django_filters.FilterSet):
         summary="Vehículos del cliente",
         description="Los vehículos del cliente, por `vehicle_id`. Filtro: `is_active`. Paginado.",
         parameters=[CUSTOMER_ID_PARAM],
-        # Explicit 400: with only a boolean filter, the automatic per-field error schema is an empty oneOf.
-        responses={200: VehicleSerializer(many=True), **error_responses(400)},
+        responses={200: VehicleSerializer(many=True)},
         examples=[OpenApiExample("Vehículos", value=VEHICLE_EXAMPLE, response_only=True)],
     )
 )
@@ -343,7 +354,7 @@ class CustomerVehicleListView(ListAPIView):
         return Vehicle.objects.filter(customer=customer).select_related("customer").order_by("vehicle_id")
 
 
-class CustomerReminderFilter(django_filters.FilterSet):
+class CustomerReminderFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ReminderStatus.choices, label="Estado (repetible)")
 
     class Meta:

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -192,6 +193,10 @@ def _client_id(request) -> str:
     return f"user:{request.user.pk}"
 
 
+@extend_validation_errors(["too_many_keys", "invalid", "max_length", "rendered_too_large"], field_name="context")
+@extend_validation_errors(["invalid"], field_name="subtype_id")
+@extend_validation_errors(["required"], field_name="non_field_errors")
+@extend_validation_errors(["invalid_idempotency_key"], field_name="Idempotency-Key")
 class DispatchView(APIView):
     @extend_schema(
         tags=["Eventos"],
@@ -200,7 +205,11 @@ class DispatchView(APIView):
             "Elige los canales que la matriz habilita para la fase, los ordena por la preferencia del cliente, "
             "descarta los que no llegan (sin email, sin teléfono, sin suscripción push, canal no configurado, sin "
             "plantilla), renderiza las plantillas y guarda el despacho antes de encolarlo: responde 202 aunque el "
-            "broker esté caído (un barrido lo envía después). Errores: 400 entrada mal formada; 422 "
+            "broker esté caído (un barrido lo envía después). Reglas: `customer_id` es obligatorio con "
+            "`target: clients`; `subtype_id` debe ser un subtipo de `service_type_id`; el contexto admite 50 claves "
+            "con valores de texto o número de hasta 1000 caracteres, y cada parte renderizada hasta 200 000 "
+            "caracteres. Errores: 400 entrada mal formada (`rendered_too_large` si el mensaje renderizado excede el "
+            "límite); 422 "
             "`unknown_customer`, `no_orchestration_config`, `no_channel_enabled`, `no_reachable_channel` (con el "
             "motivo de cada canal), `missing_variables` (las lista), `vehicle_customer_mismatch` (el `vehicle_id` del "
             "contexto es de otro cliente), `idempotency_key_reused`; 409 si la petición "

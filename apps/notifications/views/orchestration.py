@@ -3,13 +3,14 @@
 import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from apps.core.constants import Target
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import OrchestrationConfig, PhaseChannelConfig, ServicePhase
 from apps.notifications.serializers.orchestration import (
     InitializePhasesOutputSerializer,
@@ -27,6 +28,9 @@ from apps.notifications.services.orchestration import (
 )
 
 TAG = "Orquestación"
+# Actions that save a config, and those whose body carries a matrix (`matrix.<phase>.<channel>` errors).
+_SAVE = ["create", "update", "partial_update"]
+_MATRIX = ["create", "update_matrix"]
 
 MATRIX_EXAMPLE = {
     "phase-schedule": {"email": True, "whatsapp": True, "push": False},
@@ -52,7 +56,7 @@ MATRIX_ERRORS = (
 )
 
 
-class OrchestrationConfigFilter(django_filters.FilterSet):
+class OrchestrationConfigFilter(FilterSet):
     service_type = django_filters.CharFilter(field_name="service_type__slug", label="Slug del tipo de servicio")
     target = django_filters.ChoiceFilter(choices=Target.choices, label="Destinatario")
     is_active = BooleanFilter(label="Activa")
@@ -164,6 +168,11 @@ class OrchestrationConfigFilter(django_filters.FilterSet):
         responses={204: None},
     ),
 )
+@extend_validation_errors(["duplicate_config"], field_name="non_field_errors", actions=_SAVE)
+@extend_validation_errors(["not_a_main_type"], field_name="service_type", actions=_SAVE)
+@extend_validation_errors(["invalid"], field_name="matrix", actions=_MATRIX)
+@extend_validation_errors(["does_not_exist", "invalid"], field_name="matrix.KEY", actions=_MATRIX)
+@extend_validation_errors(["invalid_choice", "invalid"], field_name="matrix.KEY.KEY", actions=_MATRIX)
 class OrchestrationConfigViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = (
         OrchestrationConfig.objects.select_related("service_type")

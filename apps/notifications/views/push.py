@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from apps.core.exception_handler import error_body
 from apps.core.exceptions import ApplicationError
 from apps.core.openapi import AutoSchema
+from apps.core.webpush import PUSH_ENDPOINT_CODES
 from apps.notifications.models import CustomerContactInfo
 from apps.notifications.serializers.customers import error_responses
 from apps.notifications.serializers.push import (
@@ -66,6 +68,10 @@ class _BodyOnDeleteSchema(AutoSchema):
             self.method = "DELETE"
 
 
+@extend_validation_errors(["inactive_customer"], field_name="customer_id", methods=["post"])
+@extend_validation_errors(list(PUSH_ENDPOINT_CODES), field_name="subscription.endpoint", methods=["post"])
+@extend_validation_errors(["invalid_p256dh"], field_name="subscription.keys.p256dh", methods=["post"])
+@extend_validation_errors(["invalid_auth"], field_name="subscription.keys.auth", methods=["post"])
 class PushSubscribeView(APIView):
     schema = _BodyOnDeleteSchema()
 
@@ -132,7 +138,7 @@ class PushSubscribeView(APIView):
         ),
         request=PushUnsubscribeSerializer,
         # The automatic schema sees neither this body nor the 404 (no path parameter): name them here.
-        responses={204: None, **error_responses(400, 404)},
+        responses={204: None, **error_responses(404)},
         examples=[OpenApiExample("Cancelar", value={"endpoint": ENDPOINT_EXAMPLE}, request_only=True)],
     )
     def delete(self, request):

@@ -61,7 +61,7 @@ class EvolutionWebhookView(APIView):
             "`EVOLUTION_WEBHOOK_TOKEN` vacío los acuses están desactivados (404)."
         ),
         request=EvolutionWebhookSerializer,
-        responses={200: EvolutionWebhookResultSerializer, **error_responses(400, 401, 404)},
+        responses={200: EvolutionWebhookResultSerializer, **error_responses(401, 404)},
         examples=[
             OpenApiExample("Entregado (Evolution v2)", value=V2_EXAMPLE, request_only=True),
             OpenApiExample("Leído (Evolution v1)", value=V1_EXAMPLE, request_only=True),

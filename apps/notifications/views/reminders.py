@@ -5,12 +5,14 @@ from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.constants import ReminderStatus
+from apps.core.filters import FilterSet
 from apps.notifications.models import MaintenanceReminder
 from apps.notifications.serializers.customers import error_responses, validation_error_example
 from apps.notifications.serializers.reminders import ReminderCompleteResponseSerializer, ReminderSerializer
@@ -53,7 +55,7 @@ def reminder_queryset() -> QuerySet[MaintenanceReminder]:
     )
 
 
-class ReminderFilter(django_filters.FilterSet):
+class ReminderFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ReminderStatus.choices, label="Estado (repetible)")
     customer_id = django_filters.CharFilter(field_name="customer__customer_id", label="customer_id del cliente")
     vehicle_id = django_filters.CharFilter(field_name="vehicle__vehicle_id", label="vehicle_id del vehículo")
@@ -105,6 +107,11 @@ class ReminderFilter(django_filters.FilterSet):
         ],
     ),
 )
+@extend_validation_errors(
+    ["date_out_of_range", "due_date_or_mileage_required"], field_name="due_date", methods=["post"]
+)
+@extend_validation_errors(["invalid_status"], field_name="status", methods=["post"])
+@extend_validation_errors(["inactive_vehicle"], field_name="vehicle_id", methods=["post"])
 class ReminderListCreateView(ListAPIView):
     queryset = MaintenanceReminder.objects.none()
     serializer_class = ReminderSerializer
@@ -174,6 +181,13 @@ _update_description = (
         responses={204: None},
     ),
 )
+@extend_validation_errors(
+    ["date_out_of_range", "due_date_or_mileage_required"], field_name="due_date", methods=["put", "patch"]
+)
+@extend_validation_errors(
+    ["use_complete_endpoint", "invalid_status_transition"], field_name="status", methods=["put", "patch"]
+)
+@extend_validation_errors(["inactive_vehicle"], field_name="vehicle_id", methods=["put", "patch"])
 class ReminderDetailView(GenericAPIView):
     serializer_class = ReminderSerializer
     queryset = MaintenanceReminder.objects.all()
@@ -213,10 +227,11 @@ class ReminderCompleteView(APIView):
             "límite es `due_date + recurrence_days`, o hoy + `recurrence_days` si esa fecha ya pasó o el "
             "recordatorio era solo por kilometraje; su `due_mileage` queda vacío (un kilometraje ya alcanzado "
             "no se repite). Sin cuerpo. Completar uno ya completado → 409 `reminder_already_completed`; uno "
-            "cancelado → 409 `reminder_cancelled` (nunca se crea un segundo siguiente)."
+            "cancelado → 409 `reminder_cancelled` (nunca se crea un segundo siguiente). 422 `date_out_of_range` si la "
+            "siguiente fecha quedaría fuera del calendario."
         ),
         request=None,
-        responses={200: ReminderCompleteResponseSerializer, **error_responses(409)},
+        responses={200: ReminderCompleteResponseSerializer, **error_responses(409, 422)},
         examples=[
             OpenApiExample(
                 "Completado con recurrencia",

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,7 +12,7 @@ from rest_framework.routers import SimpleRouter
 from apps.core.constants import Channel, Target
 from apps.core.exception_handler import application_error_response
 from apps.core.exceptions import ApplicationError
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet, query_values
 from apps.core.openapi import ApplicationErrorResponseSerializer, AutoSchema
 from apps.notifications.models import NotificationTemplate
 from apps.notifications.serializers.templates import (
@@ -34,6 +35,9 @@ from apps.notifications.services.templates import (
 )
 
 TAG = "Plantillas"
+# Actions that save a template, and those that also check inline text like a template being saved.
+_SAVE = ["create", "update", "partial_update"]
+_INLINE = [*_SAVE, "preview"]
 
 TEMPLATE_EXAMPLE = {
     "id": "7f1c2a4e-5b6d-4e8f-9a0b-1c2d3e4f5a6b",
@@ -127,7 +131,7 @@ VALIDATION_RULES = (
 )
 
 
-class TemplateFilter(django_filters.FilterSet):
+class TemplateFilter(FilterSet):
     service_type = django_filters.CharFilter(field_name="service_type__slug", label="Slug del tipo de servicio")
     subtype = django_filters.CharFilter(field_name="subtype__slug", label="Slug del subtipo")
     phase = django_filters.CharFilter(field_name="phase__slug", label="Slug de la fase")
@@ -219,6 +223,23 @@ class TemplateFilter(django_filters.FilterSet):
         ),
         responses={204: None},
     ),
+)
+@extend_validation_errors(["not_a_main_type", "subtype_needs_type"], field_name="service_type", actions=_SAVE)
+@extend_validation_errors(
+    ["does_not_exist", "subtype_mismatch", "ambiguous_subtype", "not_a_subtype"], field_name="subtype", actions=_SAVE
+)
+@extend_validation_errors(
+    ["unknown_variable", "subject_multiline", "required", "max_length"], field_name="subject", actions=_INLINE
+)
+@extend_validation_errors(["unknown_variable", "required", "max_length"], field_name="body", actions=_INLINE)
+@extend_validation_errors(["unknown_variable", "html_body_not_allowed"], field_name="html_body", actions=_INLINE)
+@extend_validation_errors(["duplicate_template"], field_name="non_field_errors", actions=_SAVE)
+@extend_validation_errors(["too_many_keys", "rendered_too_large"], field_name="context", actions=["preview"])
+@extend_validation_errors(
+    ["does_not_exist", "not_a_main_type", "ambiguous_subtype"], field_name="service_type", actions=["for_context"]
+)
+@extend_validation_errors(
+    ["does_not_exist", "subtype_mismatch", "ambiguous_subtype"], field_name="subtype", actions=["for_context"]
 )
 class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     schema = _OwnErrorExamplesSchema()
@@ -377,7 +398,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def for_context(self, request):
-        query = TemplateForContextQuerySerializer(data=request.query_params)
+        query = TemplateForContextQuerySerializer(data=query_values(request))
         query.is_valid(raise_exception=True)
         template = template_resolve(**query.validated_data)
         if template is None:

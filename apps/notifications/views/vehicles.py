@@ -4,14 +4,15 @@ import django_filters
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from apps.core.filters import BooleanFilter
+from apps.core.filters import BooleanFilter, FilterSet
 from apps.notifications.models import Vehicle
 from apps.notifications.serializers.customers import validation_error_example
-from apps.notifications.serializers.vehicles import VehicleSerializer
+from apps.notifications.serializers.vehicles import VehicleSerializer, VehicleUpdateSerializer
 from apps.notifications.services.customers import (
     vehicle_create,
     vehicle_deactivate,
@@ -58,7 +59,7 @@ VEHICLE_REQUEST_EXAMPLE = {
 }
 
 
-class VehicleFilter(django_filters.FilterSet):
+class VehicleFilter(FilterSet):
     customer_id = django_filters.CharFilter(field_name="customer__customer_id", label="customer_id del propietario")
     plate = django_filters.CharFilter(
         method="filter_plate", label="Placa (sin importar guiones, espacios o mayúsculas)"
@@ -108,6 +109,9 @@ class VehicleFilter(django_filters.FilterSet):
         ],
     ),
 )
+@extend_validation_errors(["invalid_plate"], field_name="plate", methods=["post"])
+@extend_validation_errors(["max_value"], field_name="year", methods=["post"])
+@extend_validation_errors(["invalid_vin"], field_name="vin", methods=["post"])
 class VehicleListCreateView(ListAPIView):
     queryset = Vehicle.objects.select_related("customer").order_by("vehicle_id")
     serializer_class = VehicleSerializer
@@ -139,7 +143,7 @@ class VehicleListCreateView(ListAPIView):
             "anterior."
         ),
         parameters=[VEHICLE_ID_PARAM],
-        request=VehicleSerializer,
+        request=VehicleUpdateSerializer,
         responses={200: VehicleSerializer},
         examples=[
             OpenApiExample("Datos completos", value=VEHICLE_REQUEST_EXAMPLE, request_only=True),
@@ -151,7 +155,7 @@ class VehicleListCreateView(ListAPIView):
         summary="Actualizar vehículo (parcial)",
         description="Cambia solo los campos enviados (p. ej. el kilometraje). Mismas reglas que el reemplazo.",
         parameters=[VEHICLE_ID_PARAM],
-        request=VehicleSerializer,
+        request=VehicleUpdateSerializer,
         responses={200: VehicleSerializer},
         examples=[
             OpenApiExample("Kilometraje", value={"mileage": 20150}, request_only=True),
@@ -169,6 +173,10 @@ class VehicleListCreateView(ListAPIView):
         responses={204: None},
     ),
 )
+@extend_validation_errors(["immutable"], field_name="vehicle_id", methods=["put", "patch"])
+@extend_validation_errors(["invalid_plate"], field_name="plate", methods=["put", "patch"])
+@extend_validation_errors(["max_value"], field_name="year", methods=["put", "patch"])
+@extend_validation_errors(["invalid_vin"], field_name="vin", methods=["put", "patch"])
 class VehicleDetailView(GenericAPIView):
     serializer_class = VehicleSerializer
     queryset = Vehicle.objects.select_related("customer")
@@ -189,7 +197,7 @@ class VehicleDetailView(GenericAPIView):
 
     def _update(self, request, vehicle_id: str, *, partial: bool):
         vehicle = self.get_object()
-        serializer = VehicleSerializer(vehicle, data=request.data, partial=partial)
+        serializer = VehicleUpdateSerializer(vehicle, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         vehicle = vehicle_update(vehicle=vehicle, data=serializer.validated_data)
         return Response(VehicleSerializer(vehicle).data)

@@ -1,0 +1,116 @@
+"""What the API refuses whatever the field: values PostgreSQL cannot store and shapes that cost without bound.
+
+Every JSON body (apps.core.parsers), and every query string, URL path value, header and cookie
+(apps.core.middleware) passes here before any serializer, lookup or query sees it. A refusal is a 400
+`client_error` whose `attr` says where: `name`, `context.Nombre`, `customers.3.phone`, `Cookie`; null for the
+body as a whole or for a key that cannot be named.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from rest_framework import exceptions
+
+# Deeper than any body this API takes (three levels at most); far below the depth where the JSON decoder
+# itself runs out of stack (about 1000).
+JSON_MAX_DEPTH = 32
+
+# NUL cannot be stored in PostgreSQL text or jsonb; a lone UTF-16 surrogate cannot be encoded as UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+REJECTED_INPUT_CODES = (
+    "null_character",
+    "lone_surrogate",
+    "non_finite_number",
+    "nesting_too_deep",
+    "too_many_parameters",
+)
+
+
+class RejectedInput(exceptions.ParseError):
+    """400 `client_error`: input no field of this API can take. `code` says why, `attr` where (None: the body)."""
+
+    def __init__(self, code: str, detail: str, attr: str | None = None):
+        super().__init__(detail, code)
+        self.error_code = code
+        self.attr = attr
+
+    def body(self) -> dict:
+        return {"type": "client_error", "errors": [{"code": self.error_code, "detail": self.detail, "attr": self.attr}]}
+
+
+def _where(attr: str | None) -> str:
+    return f"El valor de «{attr}»" if attr else "El cuerpo"
+
+
+def _key_of(attr: str | None) -> str:
+    return f"Una clave de «{attr}»" if attr else "Una clave del cuerpo"
+
+
+def text_check(text: str, attr: str | None, subject: str | None = None) -> None:
+    match = _UNSTORABLE.search(text)
+    if match is None:
+        return
+    subject = subject or _where(attr)
+    if match.group() == "\x00":
+        raise RejectedInput("null_character", f"{subject} contiene el carácter NUL (\\u0000), que no se admite.", attr)
+    raise RejectedInput(
+        "lone_surrogate",
+        f"{subject} contiene un sustituto UTF-16 suelto (\\u{ord(match.group()):04x}), que no es texto válido.",
+        attr,
+    )
+
+
+def _child(attr: str | None, key) -> str:
+    return f"{attr}.{key}" if attr is not None else str(key)
+
+
+def json_check(data) -> None:
+    """Walk a decoded JSON document without recursion; raise RejectedInput at the first value it cannot take."""
+    stack: list[tuple[object, str | None, int]] = [(data, None, 0)]
+    while stack:
+        value, attr, depth = stack.pop()
+        if isinstance(value, str):
+            text_check(value, attr)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise RejectedInput(
+                    "non_finite_number",
+                    f"{_where(attr)} no es un número finito (1e400, NaN o Infinity no se admiten).",
+                    attr,
+                )
+        elif isinstance(value, dict | list):
+            if depth >= JSON_MAX_DEPTH:
+                raise nesting_too_deep()
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in pairs:
+                if isinstance(key, str):
+                    text_check(key, attr, _key_of(attr))
+                stack.append((item, _child(attr, key), depth + 1))
+
+
+def nesting_too_deep() -> RejectedInput:
+    return RejectedInput(
+        "nesting_too_deep", f"El JSON anida objetos o listas a más de {JSON_MAX_DEPTH} niveles; no se admite."
+    )
+
+
+def parameters_check(query, path_kwargs: dict, meta: dict, cookies: dict) -> None:
+    """Query string (keys and values), the values captured from the URL path, the headers and the cookies: a NUL
+    in an API key or a session cookie would reach the key or session lookup. Cookies are checked decoded, as a
+    quoted cookie may spell NUL as `\\000`."""
+    for key, value in meta.items():
+        if key.startswith("HTTP_") and isinstance(value, str):
+            text_check(value, key.removeprefix("HTTP_").replace("_", "-").title())
+    for name, value in cookies.items():
+        text_check(f"{name}={value}", "Cookie")
+    for name, values in query.lists():
+        text_check(name, None, "El nombre de un parámetro de la URL")
+        for value in values:
+            text_check(value, name)
+    for name, value in path_kwargs.items():
+        if isinstance(value, str):
+            # Routers capture `pk`; the schema calls it `id`.
+            text_check(value, "id" if name == "pk" else name)
