@@ -2,7 +2,6 @@
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.management import call_command
 
 from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
@@ -19,18 +18,6 @@ from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/notifications/events/dispatch/"
-
-
-@pytest.fixture
-def seeded(db):
-    call_command("seed_initial_data", verbosity=0)
-
-
-@pytest.fixture
-def customer(seeded):
-    return CustomerContactInfo.objects.create(
-        customer_id="customer-001", name="Carlos Mendoza", email="carlos@example.com", phone="+593991234567"
-    )
 
 
 def post(client, body=None, **headers):

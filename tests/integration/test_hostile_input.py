@@ -8,7 +8,6 @@ import time
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
@@ -37,18 +36,6 @@ DISPATCH = f"{API}/events/dispatch/"
 PREVIEW = f"{API}/templates/preview/"
 WEBHOOK = "/api/webhooks/evolution/"
 WEBHOOK_TOKEN = "evo-webhook-token"
-
-
-@pytest.fixture
-def seeded(db):
-    call_command("seed_initial_data", verbosity=0)
-
-
-@pytest.fixture
-def customer(seeded):
-    return CustomerContactInfo.objects.create(
-        customer_id="customer-001", name="Carlos Mendoza", email="carlos@example.com", phone="+593991234567"
-    )
 
 
 @pytest.fixture
