@@ -24,6 +24,9 @@ SECRET_KEY = env_str("SECRET_KEY")
 INTERNAL_API_SECRET_KEY = env_str("INTERNAL_API_SECRET_KEY")
 # While a rotation overlaps: the old secret, accepted too until it is removed (docs/operations.md).
 INTERNAL_API_SECRET_KEY_PREVIOUS = env_str("INTERNAL_API_SECRET_KEY_PREVIOUS")
+# The sync webhooks take batches of up to 10,000 items (~1.6 MB of customers, ~2.5 MB of vehicles, more with long
+# names): their own body limit, so that every other endpoint keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+SYNC_MAX_BODY_BYTES = env_int("SYNC_MAX_BODY_BYTES", 16 * 1024 * 1024)
 # With DEBUG off these are required. Settings still load without them, so offline management
 # commands (makemigrations, spectacular) work on a fresh clone; every process that serves or sends
 # stops at start-up instead: WSGI, hence gunicorn and runserver (config/wsgi.py), and the Celery

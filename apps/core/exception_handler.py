@@ -43,11 +43,11 @@ def application_error_response(exc: ApplicationError) -> Response:
     return Response(body, status=exc.status_code)
 
 
-def request_too_large() -> ApplicationError:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+def request_too_large(limit: int | None = None, setting: str = "DATA_UPLOAD_MAX_MEMORY_SIZE") -> ApplicationError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
     return ApplicationError(
         "request_too_large",
-        f"El cuerpo de la petición supera el máximo de {limit} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+        f"El cuerpo de la petición supera el máximo de {limit} bytes ({setting}).",
         status_code=413,
     )
 

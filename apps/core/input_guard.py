@@ -18,7 +18,7 @@ from rest_framework import exceptions
 JSON_MAX_DEPTH = 32
 
 # NUL cannot be stored in PostgreSQL text or jsonb; a lone UTF-16 surrogate cannot be encoded as UTF-8.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 REJECTED_INPUT_CODES = (
     "null_character",
@@ -50,7 +50,7 @@ def _key_of(attr: str | None) -> str:
 
 
 def text_check(text: str, attr: str | None, subject: str | None = None) -> None:
-    match = _UNSTORABLE.search(text)
+    match = UNSTORABLE.search(text)
     if match is None:
         return
     subject = subject or _where(attr)

@@ -1,4 +1,4 @@
-"""Input of the sync webhooks: one item or a batch of up to 1000, validated in full before anything is stored.
+"""Input of the sync webhooks: one item or a batch of up to 10,000, validated in full before anything is stored.
 
 Fields an item leaves out keep their stored value (a new row takes the model's default); fields it sends,
 even blank or null, replace it. The validated items are JSON-ready (`updated_at` as ISO-8601) because they are
@@ -18,7 +18,7 @@ from apps.notifications.serializers.customers import EXTERNAL_ID_HELP, EXTERNAL_
 from apps.notifications.serializers.vehicles import MAX_MILEAGE, MIN_YEAR, PLATE_MAX_LENGTH
 from apps.notifications.services.customers import plate_normalize
 
-MAX_BATCH_ITEMS = 1000
+MAX_BATCH_ITEMS = 10_000
 UPDATED_AT_RANGE = (
     datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
     datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),

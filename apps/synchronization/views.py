@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 
 from apps.core.authentication import InternalSecretAuthentication
 from apps.core.permissions import IsInternalService
+from apps.core.request_body import request_body_read
 from apps.synchronization.models import SyncBatch
 from apps.synchronization.serializers import (
     MAX_BATCH_ITEMS,
@@ -25,9 +27,9 @@ from apps.synchronization.serializers import (
     TaskStatusSerializer,
     VehicleSyncBatchSerializer,
     VehicleSyncItemSerializer,
-    sync_items_validate,
 )
 from apps.synchronization.services import sync_batch_accept, sync_task_status
+from apps.synchronization.validation import sync_items_validate
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ class _SyncView(APIView):
     kind: str
 
     def post(self, request):
+        request_body_read(request._request, limit=settings.SYNC_MAX_BODY_BYTES, setting="SYNC_MAX_BODY_BYTES")
         items = sync_items_validate(request.data, batch_key=self.kind)
         batch = sync_batch_accept(kind=self.kind, items=items)
         logger.info("sync batch %s accepted: %s, %d items, task %s", batch.id, self.kind, len(items), batch.task_id)

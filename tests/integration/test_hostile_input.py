@@ -191,6 +191,7 @@ def test_infinity_elsewhere_is_refused_not_stored_as_the_text_inf(client_api, se
 )
 def test_a_body_over_the_limit_is_413_on_every_endpoint(request, settings, customer, client, method, url):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    settings.SYNC_MAX_BODY_BYTES = 10_000  # the sync webhooks' own limit (10,000-item batches)
     response = send(request.getfixturevalue(client), method, url, {"name": "x" * 20_000})
     assert_refused(response, "request_too_large", None, status=413)
     assert "10000 bytes" in response.json()["errors"][0]["detail"]

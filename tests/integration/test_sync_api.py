@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from apps.notifications.models import CustomerContactInfo, Vehicle
 from apps.synchronization import tasks
 from apps.synchronization.models import SyncBatch
+from apps.synchronization.serializers import MAX_BATCH_ITEMS
 from apps.synchronization.services import sync_batch_enqueue
 from config.celery import app
 
@@ -190,20 +191,40 @@ def test_vehicle_batch_of_1000_with_unknown_owners_is_bounded(internal, django_a
     assert CustomerContactInfo.objects.filter(is_placeholder=True).count() == 250
 
 
-def test_more_than_1000_items_is_400_and_nothing_is_stored(internal):
-    r = post(internal, CUSTOMERS_URL, {"customers": [customer(i) for i in range(1001)]})
+def test_more_than_max_batch_items_is_400_and_nothing_is_stored(internal):
+    r = post(internal, CUSTOMERS_URL, {"customers": [customer(i) for i in range(MAX_BATCH_ITEMS + 1)]})
 
     assert_error(r, 400, "customers", "max_length")
     assert_nothing_stored_or_enqueued()
 
 
-def test_a_body_larger_than_django_accepts_is_413_not_500(internal, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+def test_a_body_larger_than_the_sync_limit_is_413_not_500(internal, settings):
+    settings.SYNC_MAX_BODY_BYTES = 10_000
 
     r = post(internal, CUSTOMERS_URL, {"customers": [customer(i) for i in range(200)]})
 
     assert_error(r, 413, None, "request_too_large")
+    assert "SYNC_MAX_BODY_BYTES" in r.json()["errors"][0]["detail"]
     assert_nothing_stored_or_enqueued()
+
+
+def test_a_sync_body_over_djangos_general_limit_is_taken_under_its_own(internal, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = {"customers": [customer(i) for i in range(200)]}
+    assert len(json.dumps(body)) > 10_000
+
+    r = post(internal, CUSTOMERS_URL, body)
+
+    assert r.status_code == 202, r.content
+    assert CustomerContactInfo.objects.count() == 200
+
+
+def test_an_anonymous_caller_is_refused_before_its_body_is_read(settings):
+    settings.SYNC_MAX_BODY_BYTES = 10
+
+    r = post(APIClient(), CUSTOMERS_URL, {"customers": [customer(i) for i in range(3)]})
+
+    assert r.status_code == 401, r.content
 
 
 def test_empty_batch_is_400(internal):

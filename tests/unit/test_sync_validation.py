@@ -3,7 +3,9 @@
 import pytest
 from rest_framework.exceptions import ValidationError
 
-from apps.synchronization.serializers import MAX_BATCH_ITEMS, sync_items_validate
+from apps.synchronization import serializers as sync_serializers
+from apps.synchronization.serializers import MAX_BATCH_ITEMS
+from apps.synchronization.validation import sync_items_validate
 
 
 def test_single_object_becomes_a_batch_of_one_with_normalised_values():
@@ -70,3 +72,117 @@ def test_every_bad_item_is_reported_with_its_index():
     assert set(errors) == {1, 2}
     assert errors[1]["phone"][0].code == "invalid_phone"
     assert set(errors[2]) == {"customer_id", "email"}
+
+
+# --- the fast path (apps.synchronization.validation) against the serializers ---------------------------------
+
+VALID_CUSTOMERS = [
+    {"customer_id": "c-1"},
+    {"customer_id": "C.2_x", "name": "  María  ", "email": " maria@example.com ", "phone": "0987654321"},
+    {"customer_id": "c-3", "name": None, "email": None, "phone": None, "is_active": False, "updated_at": None},
+    {"customer_id": "c-4", "name": "", "email": "", "phone": "   ", "is_active": True},
+    {"customer_id": "c-5", "phone": "+593991234567", "updated_at": "2026-01-20T14:15:00Z"},
+    {"customer_id": "c-6", "phone": "(02) 234-5678", "updated_at": "2026-01-20T09:15:00.123456"},
+    {"customer_id": "c-7", "phone": "+1 415 555 2671", "updated_at": "2026-01-20T09:15:00+02:00"},
+    {"customer_id": "c-8", "name": "x" * 200, "email": "a@b.co", "phone": "099 123 4567"},
+    {"customer_id": "c-9", "name": "\tTab\n", "updated_at": "2000-01-01T05:00:00Z"},
+]
+VALID_VEHICLES = [
+    {"vehicle_id": "v-1", "customer_id": "c-1"},
+    {"vehicle_id": "v-2", "customer_id": "c-2", "plate": " pbx-0456 ", "vin": "lgwef4a59rh123456", "year": 1900},
+    {
+        "vehicle_id": "v-3",
+        "customer_id": "c-3",
+        "plate": None,
+        "brand": None,
+        "model": None,
+        "vin": None,
+        "color": None,
+        "year": None,
+        "mileage": None,
+        "is_active": False,
+        "updated_at": None,
+    },
+    {
+        "vehicle_id": "v-4",
+        "customer_id": "c-1",
+        "plate": "abc 1234",
+        "brand": " Haval ",
+        "model": "H6",
+        "color": "Blanco",
+        "mileage": 0,
+        "year": 2024,
+        "updated_at": "2026-01-20T09:15:00-05:00",
+    },
+    {"vehicle_id": "v-5", "customer_id": "c-1", "plate": "", "vin": "", "mileage": 9_999_999},
+]
+
+
+def _slow(data, batch_key):
+    return sync_serializers.sync_items_validate(data, batch_key=batch_key)
+
+
+@pytest.mark.parametrize("item", VALID_CUSTOMERS)
+def test_fast_path_returns_what_the_serializer_returns_for_a_customer(item, monkeypatch):
+    expected = _slow(item, "customers")
+    monkeypatch.setattr(sync_serializers, "sync_items_validate", None)  # a fallback would fail loudly
+
+    assert sync_items_validate(item, batch_key="customers") == expected
+
+
+@pytest.mark.parametrize("item", VALID_VEHICLES)
+def test_fast_path_returns_what_the_serializer_returns_for_a_vehicle(item, monkeypatch):
+    expected = _slow(item, "vehicles")
+    monkeypatch.setattr(sync_serializers, "sync_items_validate", None)
+
+    assert sync_items_validate(item, batch_key="vehicles") == expected
+
+
+def test_fast_path_takes_a_full_batch(monkeypatch):
+    body = {"customers": [{**VALID_CUSTOMERS[1], "customer_id": f"c-{i}"} for i in range(MAX_BATCH_ITEMS)]}
+    expected = _slow(body, "customers")
+    monkeypatch.setattr(sync_serializers, "sync_items_validate", None)
+
+    assert sync_items_validate(body, batch_key="customers") == expected
+
+
+@pytest.mark.parametrize(
+    "batch_key, data",
+    [
+        ("customers", {"customer_id": "c-1", "phone": "0912"}),
+        ("customers", {"customer_id": "c-1", "email": "nope"}),
+        ("customers", {"customer_id": "c 1"}),
+        ("customers", {"customer_id": "c-1", "is_active": 1}),
+        ("customers", {"customer_id": "c-1", "name": 5}),
+        ("customers", {"customer_id": "c-1", "name": "x" * 201}),
+        ("customers", {"customer_id": "c-1", "updated_at": "1999-12-31T23:00:00Z"}),
+        ("customers", {"customer_id": "c-1", "updated_at": "ayer"}),
+        ("customers", {"customers": [{"customer_id": "c-1"}, {"customer_id": "c-1"}]}),
+        ("customers", {"customers": [{"customer_id": "c-1"}], "customer_id": "c-2"}),
+        ("customers", {"customers": []}),
+        ("customers", {"customers": "c-1"}),
+        ("customers", ["c-1"]),
+        ("vehicles", {"vehicle_id": "v-1", "customer_id": "c-1", "year": 1899}),
+        ("vehicles", {"vehicle_id": "v-1", "customer_id": "c-1", "year": 9999}),
+        ("vehicles", {"vehicle_id": "v-1", "customer_id": "c-1", "year": "2024"}),
+        ("vehicles", {"vehicle_id": "v-1", "customer_id": "c-1", "plate": "ÁBC-1"}),
+        ("vehicles", {"vehicle_id": "v-1", "customer_id": "c-1", "vin": "IIIII"}),
+        ("vehicles", {"vehicle_id": "v-1", "customer_id": "c-1", "mileage": -1}),
+        ("vehicles", {"vehicle_id": "v-1"}),
+    ],
+)
+def test_a_body_the_fast_path_is_unsure_of_gets_the_serializers_error(batch_key, data):
+    with pytest.raises(ValidationError) as slow:
+        _slow(data, batch_key)
+    with pytest.raises(ValidationError) as fast:
+        sync_items_validate(data, batch_key=batch_key)
+
+    assert fast.value.get_full_details() == slow.value.get_full_details()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"customer_id": " c-1 "}, {"customer_id": "c-1", "unknown": 1}, {"customer_id": "c-1", "phone": "593991234567"}],
+)
+def test_a_valid_body_the_fast_path_is_unsure_of_is_still_accepted_as_the_serializer_accepts_it(data):
+    assert sync_items_validate(data, batch_key="customers") == _slow(data, "customers")
