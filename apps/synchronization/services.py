@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from celery.result import AsyncResult
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -34,6 +34,7 @@ from apps.core.logging import current_request_id
 from apps.core.queue import task_publish
 from apps.notifications.models import CustomerContactInfo, Vehicle
 from apps.synchronization.models import SyncBatch
+from apps.synchronization.sql import SQL_SYNCS
 from config.celery import app
 
 logger = logging.getLogger(__name__)
@@ -237,15 +238,23 @@ def sync_batch_enqueue(batch: SyncBatch) -> bool:
     return True
 
 
+def sync_batch_apply(batch: SyncBatch) -> dict[str, int]:
+    """PostgreSQL: two statements over the stored payload (apps.synchronization.sql); other databases: the ORM."""
+    if connection.vendor == "postgresql":
+        return SQL_SYNCS[batch.kind](batch_id=batch.id, now=timezone.now())
+    return SYNCS[batch.kind](items=batch.payload)
+
+
 def sync_batch_process(*, batch_id: str, kind: str) -> dict[str, int]:
     """Apply a batch once: a redelivered task finds it done and returns the stored counts."""
     with transaction.atomic():
-        batch = SyncBatch.objects.select_for_update().get(id=batch_id)
+        # The payload (up to 10,000 items) is read by the database itself on PostgreSQL (apps.synchronization.sql).
+        batch = SyncBatch.objects.select_for_update().defer("payload").get(id=batch_id)
         if batch.kind != kind:
             raise ValueError(f"El lote {batch_id} es de {batch.kind}, no de {kind}.")
         if batch.status == SyncBatch.Status.DONE:
             return batch.result
-        result = SYNCS[kind](items=batch.payload)
+        result = sync_batch_apply(batch)
         batch.status = SyncBatch.Status.DONE
         batch.result = result
         batch.processed_at = timezone.now()

@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
 from apps.notifications.models import CustomerContactInfo, Vehicle
-from apps.synchronization import tasks
+from apps.synchronization import services, tasks
 from apps.synchronization.models import SyncBatch
 from apps.synchronization.serializers import MAX_BATCH_ITEMS
 from apps.synchronization.services import sync_batch_enqueue
@@ -557,3 +557,67 @@ def test_status_endpoint_does_no_work_per_call_beyond_a_few_queries(internal):
     with CaptureQueriesContext(connection) as queries:
         task_result(internal, r.json()["task_id"])
     assert len(queries) <= 2
+
+
+# --- statements per batch: the same for 10 items as for 1000 (PostgreSQL) -----------------------------------
+
+
+class _Statements:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _statements(run) -> int:
+    counter = _Statements()
+    with connection.execute_wrapper(counter):
+        run()
+    return counter.count
+
+
+def _sync_statements(client, url, body, kind) -> tuple[int, int]:
+    """Statements of the request (the publish is recorded, not run) and of the task, counted apart."""
+    published = []
+    response = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "task_publish", lambda name, args, task_id: published.append(args[0]))
+        request_count = _statements(lambda: response.append(post(client, url, body)))
+    assert response[0].status_code == 202, response[0].content
+    task = tasks.sync_customers if kind == "customers" else tasks.sync_vehicles
+    task_count = _statements(lambda: task.apply(args=published).get())
+    return request_count, task_count
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's parameter limit splits the ORM's statements")
+@pytest.mark.parametrize("kind", ["customers", "vehicles"])
+def test_statements_per_batch_do_not_grow_with_its_size(internal, kind):
+    url = CUSTOMERS_URL if kind == "customers" else VEHICLES_URL
+
+    def body(size, offset, when, label):
+        if kind == "customers":
+            items = [customer(offset + i, name=f"{label} {i}", updated_at=when) for i in range(size)]
+        else:
+            items = [
+                vehicle(offset + i, f"owner-{(offset + i) % 7}", brand=label, updated_at=when) for i in range(size)
+            ]
+        return {kind: items}
+
+    counts = {}
+    for size, offset in ((10, 0), (1000, 5000)):
+        counts[size, "new"] = _sync_statements(internal, url, body(size, offset, T1, "nuevo"), kind)
+        counts[size, "update"] = _sync_statements(internal, url, body(size, offset, T2, "editado"), kind)
+
+    assert counts[10, "new"] == counts[1000, "new"], counts
+    assert counts[10, "update"] == counts[1000, "update"], counts
+    # The task writes new and changed rows in the same statements.
+    assert counts[10, "new"] == counts[10, "update"], counts
+    model = CustomerContactInfo if kind == "customers" else Vehicle
+    assert (
+        model.objects.filter(
+            **({"name__startswith": "editado"} if kind == "customers" else {"brand": "editado"})
+        ).count()
+        == 1010
+    )

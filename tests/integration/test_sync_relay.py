@@ -272,7 +272,7 @@ def test_the_sync_task_logs_under_the_request_that_accepted_its_batch(monkeypatc
         kind=SyncBatch.Kind.CUSTOMERS, task_id=uuid.uuid4(), item_count=0, payload=[], request_id="syncreq00001"
     )
     seen = []
-    monkeypatch.setitem(services.SYNCS, SyncBatch.Kind.CUSTOMERS, lambda items: seen.append(request_id_var.get()) or {})
+    monkeypatch.setattr(services, "sync_batch_apply", lambda batch: seen.append(request_id_var.get()) or {})
     sync_customers.apply(args=[str(batch.id)]).get()
     assert seen == ["syncreq00001"]
     assert request_id_var.get() == "-"
