@@ -1,14 +1,14 @@
-"""PostgreSQL path of the sync upserts: a batch is applied where it is stored, in two statements whatever its size.
+"""PostgreSQL path of the sync upserts: a stored batch is applied where it lies, in one statement whatever its size.
 
 The ORM path (apps.synchronization.services.customers_sync / vehicles_sync) builds a model instance per item and
-compares it in Python: ~100 ms per 1,000 items, a second for a 10,000-item batch. Here the stored batch never
-leaves the database: `jsonb_array_elements` reads `SyncBatch.payload` in place, the first statement locks the
-rows the batch names (as the ORM path's `select_for_update`), and the second classifies every item against its
-row (new, stale, unchanged, changed) and writes the new and the changed rows with data-modifying CTEs, returning
-the counts. The rules are the ORM path's, item for item (tests/integration/test_sync_sql.py compares the rows
-both leave): a field the item leaves out keeps its value, an item older than the row is skipped, a placeholder
-is filled, an unknown owner becomes a placeholder. As there, new rows are a plain INSERT: a row inserted
-meanwhile by a concurrent sync is a unique violation and the task runs the batch again.
+compares it in Python: ~100 ms per 1,000 items, a second for a 10,000-item batch. Here the batch never leaves the
+database: `jsonb_array_elements` reads `SyncBatch.payload` in place, a `FOR UPDATE` CTE locks the rows the batch
+names and reads their latest values (as the ORM path's `select_for_update`), and data-modifying CTEs classify
+every item against its row (new, stale, unchanged, changed), write the new and the changed rows and return the
+counts. The rules are the ORM path's, item for item (tests/integration/test_sync_sql.py compares the rows both
+leave): a field the item leaves out keeps its value, an item older than the row is skipped, a placeholder is
+filled, an unknown owner becomes a placeholder. As there, new rows are a plain INSERT: a row inserted meanwhile by
+a concurrent sync is a unique violation and the task runs the batch again.
 """
 
 from __future__ import annotations
@@ -28,17 +28,16 @@ _BATCHES = SyncBatch._meta.db_table
 # The f-strings below only insert these table names (from the models, never from input): S608 does not apply.
 _ITEMS = f"FROM {_BATCHES} b CROSS JOIN LATERAL jsonb_array_elements(b.payload) AS e WHERE b.id = %(batch)s"
 
-_LOCK_CUSTOMERS = f"""
-SELECT 1 FROM {_CUSTOMERS} c
-WHERE c.customer_id IN (SELECT e->>'customer_id' {_ITEMS})
-FOR UPDATE OF c
-"""  # noqa: S608
-
 _UPSERT_CUSTOMERS = f"""
 WITH items AS (
     SELECT e->>'customer_id' AS customer_id, e->>'name' AS name, e->>'email' AS email, e->>'phone' AS phone,
            (e->>'is_active')::boolean AS is_active, (e->>'updated_at')::timestamptz AS incoming
     {_ITEMS}
+),
+locked AS (
+    SELECT c.id, c.customer_id, c.name, c.email, c.phone, c.is_active, c.is_placeholder, c.source_updated_at
+    FROM {_CUSTOMERS} c WHERE c.customer_id IN (SELECT customer_id FROM items)
+    FOR UPDATE
 ),
 classified AS (
     SELECT i.*, c.id AS row_id, c.is_placeholder AS was_placeholder,
@@ -55,7 +54,7 @@ classified AS (
                 THEN 'update'
             ELSE 'unchanged'
         END AS action
-    FROM items i LEFT JOIN {_CUSTOMERS} c ON c.customer_id = i.customer_id
+    FROM items i LEFT JOIN locked c ON c.customer_id = i.customer_id
 ),
 created AS (
     INSERT INTO {_CUSTOMERS} (id, created_at, updated_at, customer_id, name, email, phone, is_active,
@@ -80,12 +79,6 @@ SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM updated),
 FROM classified
 """  # noqa: S608
 
-_LOCK_VEHICLES = f"""
-SELECT 1 FROM {_VEHICLES} v
-WHERE v.vehicle_id IN (SELECT e->>'vehicle_id' {_ITEMS})
-FOR UPDATE OF v
-"""  # noqa: S608
-
 # `year` and `mileage` may be sent as null (cleared), so "absent" is `e ? 'year'`, not a null value.
 _UPSERT_VEHICLES = f"""
 WITH items AS (
@@ -96,22 +89,32 @@ WITH items AS (
            (e->>'is_active')::boolean AS is_active, (e->>'updated_at')::timestamptz AS incoming
     {_ITEMS}
 ),
+locked AS (
+    SELECT v.id, v.vehicle_id, v.customer_id, v.plate, v.brand, v.model, v.vin, v.color, v.year, v.mileage,
+           v.is_active, v.source_updated_at
+    FROM {_VEHICLES} v WHERE v.vehicle_id IN (SELECT vehicle_id FROM items)
+    FOR UPDATE
+),
 fresh AS (
-    SELECT i.*, v.id AS row_id
-    FROM items i LEFT JOIN {_VEHICLES} v ON v.vehicle_id = i.vehicle_id
+    SELECT i.*, v.id AS row_id, v.customer_id AS row_owner, v.plate AS row_plate, v.brand AS row_brand,
+           v.model AS row_model, v.vin AS row_vin, v.color AS row_color, v.year AS row_year,
+           v.mileage AS row_mileage, v.is_active AS row_is_active, v.source_updated_at AS row_updated
+    FROM items i LEFT JOIN locked v ON v.vehicle_id = i.vehicle_id
     WHERE v.source_updated_at IS NULL OR i.incoming IS NULL OR i.incoming >= v.source_updated_at
+),
+known AS (
+    SELECT r.owner_ref, c.id
+    FROM (SELECT DISTINCT owner_ref FROM fresh) r LEFT JOIN {_CUSTOMERS} c ON c.customer_id = r.owner_ref
 ),
 placeholders AS (
     INSERT INTO {_CUSTOMERS} (id, created_at, updated_at, customer_id, name, email, phone, is_active,
                               is_placeholder, synced_at, source_updated_at)
-    SELECT gen_random_uuid(), %(now)s, %(now)s, r.owner_ref, '', '', '', true, true, %(now)s, NULL
-    FROM (SELECT DISTINCT owner_ref FROM fresh) r
-    WHERE NOT EXISTS (SELECT 1 FROM {_CUSTOMERS} c WHERE c.customer_id = r.owner_ref)
+    SELECT gen_random_uuid(), %(now)s, %(now)s, owner_ref, '', '', '', true, true, %(now)s, NULL
+    FROM known WHERE id IS NULL
     RETURNING id, customer_id
 ),
 owners AS (
-    SELECT c.customer_id AS owner_ref, c.id FROM {_CUSTOMERS} c
-    WHERE c.customer_id IN (SELECT owner_ref FROM fresh)
+    SELECT owner_ref, id FROM known WHERE id IS NOT NULL
     UNION ALL
     SELECT customer_id, id FROM placeholders
 ),
@@ -119,20 +122,20 @@ classified AS (
     SELECT f.*, o.id AS owner_pk,
         CASE
             WHEN f.row_id IS NULL THEN 'create'
-            WHEN v.customer_id IS DISTINCT FROM o.id
-                OR (f.plate IS NOT NULL AND f.plate IS DISTINCT FROM v.plate)
-                OR (f.brand IS NOT NULL AND f.brand IS DISTINCT FROM v.brand)
-                OR (f.model IS NOT NULL AND f.model IS DISTINCT FROM v.model)
-                OR (f.vin IS NOT NULL AND f.vin IS DISTINCT FROM v.vin)
-                OR (f.color IS NOT NULL AND f.color IS DISTINCT FROM v.color)
-                OR (f.has_year AND f.year IS DISTINCT FROM v.year)
-                OR (f.has_mileage AND f.mileage IS DISTINCT FROM v.mileage)
-                OR (f.is_active IS NOT NULL AND f.is_active IS DISTINCT FROM v.is_active)
-                OR (f.incoming IS NOT NULL AND f.incoming IS DISTINCT FROM v.source_updated_at)
+            WHEN f.row_owner IS DISTINCT FROM o.id
+                OR (f.plate IS NOT NULL AND f.plate IS DISTINCT FROM f.row_plate)
+                OR (f.brand IS NOT NULL AND f.brand IS DISTINCT FROM f.row_brand)
+                OR (f.model IS NOT NULL AND f.model IS DISTINCT FROM f.row_model)
+                OR (f.vin IS NOT NULL AND f.vin IS DISTINCT FROM f.row_vin)
+                OR (f.color IS NOT NULL AND f.color IS DISTINCT FROM f.row_color)
+                OR (f.has_year AND f.year IS DISTINCT FROM f.row_year)
+                OR (f.has_mileage AND f.mileage IS DISTINCT FROM f.row_mileage)
+                OR (f.is_active IS NOT NULL AND f.is_active IS DISTINCT FROM f.row_is_active)
+                OR (f.incoming IS NOT NULL AND f.incoming IS DISTINCT FROM f.row_updated)
                 THEN 'update'
             ELSE 'unchanged'
         END AS action
-    FROM fresh f JOIN owners o ON o.owner_ref = f.owner_ref LEFT JOIN {_VEHICLES} v ON v.id = f.row_id
+    FROM fresh f JOIN owners o ON o.owner_ref = f.owner_ref
 ),
 created AS (
     INSERT INTO {_VEHICLES} (id, created_at, updated_at, vehicle_id, customer_id, plate, brand, model, year, vin,
@@ -162,17 +165,15 @@ SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM updated),
 """  # noqa: S608
 
 
-def _run(lock: str, upsert: str, *, batch_id: UUID, now: datetime) -> tuple:
-    params = {"batch": batch_id, "now": now}
+def _run(upsert: str, *, batch_id: UUID, now: datetime) -> tuple:
     with connection.cursor() as cursor:
-        cursor.execute(lock, params)
-        cursor.execute(upsert, params)
+        cursor.execute(upsert, {"batch": batch_id, "now": now})
         return cursor.fetchone()
 
 
 def customers_sync_stored(*, batch_id: UUID, now: datetime) -> dict[str, int]:
     """Apply a stored customers batch (inside the caller's transaction); the counts of customers_sync."""
-    created, updated, unchanged, stale, filled = _run(_LOCK_CUSTOMERS, _UPSERT_CUSTOMERS, batch_id=batch_id, now=now)
+    created, updated, unchanged, stale, filled = _run(_UPSERT_CUSTOMERS, batch_id=batch_id, now=now)
     return {
         "created": created,
         "updated": updated,
@@ -185,9 +186,7 @@ def customers_sync_stored(*, batch_id: UUID, now: datetime) -> dict[str, int]:
 
 def vehicles_sync_stored(*, batch_id: UUID, now: datetime) -> dict[str, int]:
     """Apply a stored vehicles batch (inside the caller's transaction); the counts of vehicles_sync."""
-    created, updated, unchanged, stale, placeholders = _run(
-        _LOCK_VEHICLES, _UPSERT_VEHICLES, batch_id=batch_id, now=now
-    )
+    created, updated, unchanged, stale, placeholders = _run(_UPSERT_VEHICLES, batch_id=batch_id, now=now)
     return {
         "created": created,
         "updated": updated,
