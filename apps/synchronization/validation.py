@@ -10,6 +10,7 @@ the serializers', and tests/unit/test_sync_validation.py checks that both paths 
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +29,9 @@ _EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _PLATE_RE = re.compile(r"[A-Z0-9]+\Z")
 _VIN_RE = re.compile(r"[A-HJ-NPR-Z0-9]{17}\Z")
 _UPDATED_AT = serializers.DateTimeField()
+# ISO-8601 with its offset: Django's parse_datetime reads it with datetime.fromisoformat and DRF moves it to the
+# current time zone, which is all that is left to do here (a naive time goes through DRF, for its make_aware check).
+_ISO_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)\Z")
 
 
 class _Unsure(Exception):
@@ -64,14 +68,17 @@ def _boolean(value) -> bool:
     return value
 
 
-def _updated_at(value) -> str | None:
+def _updated_at(value, zone: datetime.tzinfo) -> str | None:
     if value is None:
         return None
     if type(value) is not str:
         raise _Unsure
     try:
-        parsed = _UPDATED_AT.to_internal_value(value)
-    except serializers.ValidationError:
+        if _ISO_WITH_OFFSET.match(value):
+            parsed = datetime.datetime.fromisoformat(value).astimezone(zone)
+        else:
+            parsed = _UPDATED_AT.to_internal_value(value)
+    except (ValueError, OverflowError, serializers.ValidationError):
         raise _Unsure from None
     low, high = sync_serializers.UPDATED_AT_RANGE
     if not low <= parsed < high:
@@ -117,7 +124,7 @@ _VEHICLE_KEYS = frozenset(
 )
 
 
-def _customer(item) -> dict:
+def _customer(item, zone: datetime.tzinfo) -> dict:
     if type(item) is not dict or not item.keys() <= _CUSTOMER_KEYS:
         raise _Unsure
     out = {"customer_id": _external_id(item, "customer_id")}
@@ -130,7 +137,7 @@ def _customer(item) -> dict:
     if "is_active" in item:
         out["is_active"] = _boolean(item["is_active"])
     if "updated_at" in item:
-        out["updated_at"] = _updated_at(item["updated_at"])
+        out["updated_at"] = _updated_at(item["updated_at"], zone)
     return out
 
 
@@ -148,7 +155,7 @@ def _vin(value) -> str:
     return vin
 
 
-def _vehicle(item, max_year: int) -> dict:
+def _vehicle(item, max_year: int, zone: datetime.tzinfo) -> dict:
     if type(item) is not dict or not item.keys() <= _VEHICLE_KEYS:
         raise _Unsure
     out = {"vehicle_id": _external_id(item, "vehicle_id"), "customer_id": _external_id(item, "customer_id")}
@@ -168,7 +175,7 @@ def _vehicle(item, max_year: int) -> dict:
     if "is_active" in item:
         out["is_active"] = _boolean(item["is_active"])
     if "updated_at" in item:
-        out["updated_at"] = _updated_at(item["updated_at"])
+        out["updated_at"] = _updated_at(item["updated_at"], zone)
     return out
 
 
@@ -183,11 +190,12 @@ def _fast(data, batch_key: str) -> list[dict]:
             raise _Unsure
     else:
         raw = [data]
+    zone = timezone.get_current_timezone()
     if batch_key == "customers":
-        items, id_field = [_customer(item) for item in raw], "customer_id"
+        items, id_field = [_customer(item, zone) for item in raw], "customer_id"
     else:
         max_year = timezone.localdate().year + 1
-        items, id_field = [_vehicle(item, max_year) for item in raw], "vehicle_id"
+        items, id_field = [_vehicle(item, max_year, zone) for item in raw], "vehicle_id"
     if len({item[id_field] for item in items}) != len(items):
         raise _Unsure
     return items

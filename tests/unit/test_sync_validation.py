@@ -86,6 +86,9 @@ VALID_CUSTOMERS = [
     {"customer_id": "c-7", "phone": "+1 415 555 2671", "updated_at": "2026-01-20T09:15:00+02:00"},
     {"customer_id": "c-8", "name": "x" * 200, "email": "a@b.co", "phone": "099 123 4567"},
     {"customer_id": "c-9", "name": "\tTab\n", "updated_at": "2000-01-01T05:00:00Z"},
+    {"customer_id": "c-10", "updated_at": "2026-06-30T23:59:59.5+05:30"},
+    {"customer_id": "c-11", "updated_at": "2099-12-31T18:59:59.999999-05:00"},
+    {"customer_id": "c-12", "updated_at": "2026-01-20 09:15"},
 ]
 VALID_VEHICLES = [
     {"vehicle_id": "v-1", "customer_id": "c-1"},
@@ -157,6 +160,8 @@ def test_fast_path_takes_a_full_batch(monkeypatch):
         ("customers", {"customer_id": "c-1", "name": "x" * 201}),
         ("customers", {"customer_id": "c-1", "updated_at": "1999-12-31T23:00:00Z"}),
         ("customers", {"customer_id": "c-1", "updated_at": "ayer"}),
+        ("customers", {"customer_id": "c-1", "updated_at": "2026-02-30T09:00:00Z"}),
+        ("customers", {"customer_id": "c-1", "updated_at": "2100-01-01T04:00:00-05:00"}),
         ("customers", {"customers": [{"customer_id": "c-1"}, {"customer_id": "c-1"}]}),
         ("customers", {"customers": [{"customer_id": "c-1"}], "customer_id": "c-2"}),
         ("customers", {"customers": []}),
