@@ -306,7 +306,7 @@ def sync_batches_relay_pending(
     relayed = 0
     with transaction.atomic():
         # skip_locked: a concurrent sweep takes other rows instead of waiting for these. The payload (up to
-        # 1000 customers' data) is not needed to publish the task: only the columns the task message needs.
+        # 10,000 customers' data) is not needed to publish the task: only the columns the task message needs.
         batches = list(
             SyncBatch.objects.select_for_update(skip_locked=True)
             .filter(
