@@ -5,7 +5,7 @@ One command (PostgreSQL and Redis running; the database is created if missing an
 vehicle and sync-batch tables are emptied, with what references them, before every round):
 
     flock /tmp/bench.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/ambacar_bench \\
-        REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/bench_sync.py
+        REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/bench_sync.py [--worker-concurrency 2]
 
 It starts gunicorn (config.wsgi, 2 sync workers, DEBUG off) and a Celery worker on the `sync` queue (`--pool=solo`,
 as the README's worker), then for each round and each kind posts 10 batches of 10,000 new rows from two client
@@ -118,7 +118,8 @@ def bodies(kind: str, *, when: str, label: str) -> list[bytes]:
 
 
 class Stack:
-    def __init__(self, database_url: str, redis_url: str):
+    def __init__(self, database_url: str, redis_url: str, worker_concurrency: int = 1):
+        self.worker_concurrency = worker_concurrency
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
         self.port = free_port()
         self.env = {
@@ -156,9 +157,14 @@ class Stack:
              "--timeout", "60"],
         )  # fmt: skip
         wait_for(lambda: listening(self.port), timeout=30, what="gunicorn")
+        pool = (
+            ["--pool=solo"]
+            if self.worker_concurrency == 1
+            else ["--pool=prefork", f"--concurrency={self.worker_concurrency}"]
+        )
         log = self._spawn(
             "worker",
-            ["celery", "-A", "config", "worker", "-l", "info", "-Q", "sync", "--pool=solo",
+            ["celery", "-A", "config", "worker", "-l", "info", "-Q", "sync", *pool,
              "-n", f"bench-sync-{os.getpid()}@%h"],
         )  # fmt: skip
         wait_for(lambda: b" ready." in log.read_bytes(), timeout=60, what="the Celery worker")
@@ -269,6 +275,12 @@ def empty(db) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=1,
+        help="1: --pool=solo, the README's worker (default); N: --pool=prefork --concurrency=N",
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ambacar_bench")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -283,7 +295,7 @@ def main() -> None:
         ("vehicles", "new"): bodies("vehicles", when=T1, label="Haval"),
         ("vehicles", "update"): bodies("vehicles", when=T2, label="Haval editado"),
     }
-    stack = Stack(database_url, redis_url)
+    stack = Stack(database_url, redis_url, args.worker_concurrency)
     figures: dict[str, list[float]] = {}
     try:
         stack.start()
@@ -305,7 +317,11 @@ def main() -> None:
     finally:
         stack.close()
 
-    print(f"\nmedian of {args.rounds} rounds, rows per second end to end ({BATCHES} × {ITEMS:,} per phase):")
+    pool = "solo" if args.worker_concurrency == 1 else f"prefork × {args.worker_concurrency}"
+    print(
+        f"\nmedian of {args.rounds} rounds, rows per second end to end ({BATCHES} × {ITEMS:,} per phase, "
+        f"gunicorn 2 sync workers, Celery worker {pool}):"
+    )
     for kind in ("customers", "vehicles"):
         base = statistics.median(figures[f"{kind} baseline"])
         print(f"  {kind} baseline (direct INSERT … jsonb_to_recordset): {base:,.0f} rows/s")
