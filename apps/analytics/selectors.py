@@ -1,7 +1,8 @@
 """Read-only analytics over Dispatch and NotificationLog, aggregated in the database.
 
 Every function runs a fixed number of queries, whatever the number of rows:
-- analytics_summary: 3 (dispatch count, per-channel aggregates, per-local-day aggregates);
+- analytics_summary: 1 on PostgreSQL (from the daily rollup, apps/analytics/rollup.py); 3 on SQLite (dispatch
+  count, per-channel aggregates, per-local-day aggregates, from the log);
 - analytics_recent: 1;
 - analytics_channel_health: 1 (plus each sender's `is_configured()`, which reads settings only), and with WhatsApp
   configured 3 more for its instances, plus a state request to Evolution per instance at most once a minute.
