@@ -9,7 +9,8 @@ realistic mix of channels, statuses and fallbacks, in chunks by COPY with the ro
 that exist before migration analytics 0001); builds the rollup with rollup_rebuild(), the migration's own path;
 runs VACUUM ANALYZE; then prints, as the median of 3 alternating rounds (each the median of --repeat runs after a
 warm-up):
-- analytics_summary for windows of 1, 7, 30, 90 and 365 days, analytics_channel_health() and analytics_recent();
+- analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at local noon
+  yesterday (the worst cut: half a day read from the log), analytics_channel_health() and analytics_recent();
 - against the baselines measured in the same run: a `SELECT 1` round trip, and the same counts read from the log
   (selectors.summary_counts_from_log / health_counts_from_log: the selectors before the rollup, SQLite's path);
 - the EXPLAIN (ANALYZE) plans of the rollup statements;
@@ -71,6 +72,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure (median)")
     parser.add_argument("--yes", action="store_true", help="run even if the database already holds data")
     parser.add_argument("--keep", action="store_true", help="leave the inserted rows in the database")
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure the rows a run with --keep left (insert nothing, delete nothing)",
+    )
     parser.add_argument(
         "--compare-previous-schema",
         action="store_true",
@@ -245,7 +251,12 @@ def main() -> int:
     except Exception as exc:
         print(f"La base de datos no está lista ({exc.__class__.__name__}: {exc}). ¿Corrió `manage.py migrate`?")
         return 2
-    if has_data and not args.yes:
+    if args.measure_only:
+        args.keep = True
+        if not has_data:
+            print("--measure-only necesita las filas de una corrida anterior con --keep.")
+            return 2
+    elif has_data and not args.yes:
         print(
             f"La base de datos {connection.settings_dict['NAME']} ya tiene datos; use una base de pruebas vacía "
             "o pase --yes."
@@ -277,23 +288,24 @@ def main() -> int:
     phase, created_phase = ServicePhase.objects.get_or_create(slug=MARK, defaults={"name": "Bench analítica"})
     try:
         now = timezone.now()
-        print(f"Generando e insertando {args.rows} filas en {args.span_days} días…", flush=True)
-        started = time.perf_counter()
-        total_logs = total_dispatches = 0
-        for (d_model, d_fields, d_rows), (l_model, l_fields, l_rows) in generate(
-            args.rows, args.span_days, now, service_type.id, phase.id
-        ):
-            # The triggers are off while loading, as they would be for rows that exist before the rollup's migration;
-            # the rollup is then built from the log by rollup_rebuild(), the migration's own path.
-            with transaction.atomic():  # one commit per chunk, not one per row (SQLite)
-                set_triggers(connection, enabled=False)
-                insert(connection, d_model, d_fields, d_rows)
-                insert(connection, l_model, l_fields, l_rows)
-                set_triggers(connection, enabled=True)
-            total_logs += len(l_rows)
-            total_dispatches += len(d_rows)
-        inserted = time.perf_counter() - started
-        print(f"Insertadas {total_logs} filas y {total_dispatches} despachos en {inserted:.1f} s", flush=True)
+        if not args.measure_only:
+            print(f"Generando e insertando {args.rows} filas en {args.span_days} días…", flush=True)
+            started = time.perf_counter()
+            total_logs = total_dispatches = 0
+            for (d_model, d_fields, d_rows), (l_model, l_fields, l_rows) in generate(
+                args.rows, args.span_days, now, service_type.id, phase.id
+            ):
+                # The triggers are off while loading, as for rows that exist before the rollup's migration; the
+                # rollup is then built from the log by rollup_rebuild(), the migration's own path.
+                with transaction.atomic():  # one commit per chunk, not one per row (SQLite)
+                    set_triggers(connection, enabled=False)
+                    insert(connection, d_model, d_fields, d_rows)
+                    insert(connection, l_model, l_fields, l_rows)
+                    set_triggers(connection, enabled=True)
+                total_logs += len(l_rows)
+                total_dispatches += len(d_rows)
+            inserted = time.perf_counter() - started
+            print(f"Insertadas {total_logs} filas y {total_dispatches} despachos en {inserted:.1f} s", flush=True)
         if connection.vendor == "postgresql":
             from apps.analytics.rollup import rollup_rebuild
 
@@ -451,6 +463,16 @@ def report(args: argparse.Namespace, *, title: str) -> None:
         subjects[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
         subjects[f"log summary(days={days})"] = from_log(days)
         pairs.append((f"summary(days={days})", f"log summary(days={days})"))
+    # The worst cut for the rollup: a window that starts at local noon makes it read half a day from the log.
+    tz = timezone.get_default_timezone()
+    noon = timezone.make_aware(
+        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()) + timedelta(hours=12), tz
+    )
+    for days in (1, 365):
+        name = f"summary(days={days}, corte a mediodía)"
+        subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=noon)
+        subjects[f"log {name}"] = lambda days=days: selectors.summary_counts_from_log(noon - timedelta(days=days), noon)
+        pairs.append((name, f"log {name}"))
     subjects["channel_health()"] = lambda: selectors.analytics_channel_health()
     subjects["log channel_health()"] = health_from_log
     pairs.append(("channel_health()", "log channel_health()"))
@@ -496,7 +518,7 @@ def report(args: argparse.Namespace, *, title: str) -> None:
         )
     for name in ("recent(limit=50)", "recent(limit=50, channel=push)", "recent(limit=50, status=failed)"):
         print(f"| `{name}` | {len(queries[name])} | {figures[name] * 1000:.2f} | {figures[name] / base:.0f} | | |")
-    worst = max(figures[f"summary(days={days})"] for days in WINDOWS)
+    worst = max(figures[name] for name in subjects if name.startswith("summary("))
     others = max(figures[name] for name in subjects if name.startswith(("channel_health", "recent")))
     print()
     print(
