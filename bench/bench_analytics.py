@@ -1,26 +1,23 @@
-"""Benchmark of the analytics selectors over a scratch database.
+"""Benchmark of the analytics selectors (the daily rollup) over a scratch database: one command.
 
     createdb -h 127.0.0.1 -U postgres ambacar_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/ambacar_bench
-    DEBUG=true .venv/bin/python manage.py migrate
-    .venv/bin/python bench/bench_analytics.py --rows 200000 --compare-previous-schema
+    DEBUG=true .venv/bin/python manage.py migrate && .venv/bin/python bench/bench_analytics.py --rows 1000000
 
-Inserts N NotificationLog rows (and their dispatches) in time order over the last --span-days days, with
-a realistic mix of channels, statuses and fallbacks; runs VACUUM ANALYZE; then times, as the median of
---repeat runs after one warm-up:
-- the baselines, measured in the same run: a `SELECT 1` round trip and `NotificationLog.objects.count()`;
-- analytics_summary(days=7, 30, 365), analytics_channel_health(), analytics_recent() (all rows, and push only);
-- the same SQL the ORM sent, run raw on the cursor (the ORM's overhead is the difference);
-and prints each figure with its ratio to the baselines, plus the EXPLAIN (ANALYZE) plan of every query. It
-measures the schema as migrated: since migration 0003, on PostgreSQL, the covering index log_created_cover_idx
-`(created_at) INCLUDE (channel, status, fallback_from_id)` in place of log_created_idx, and the extended statistics
-notificationlog_local_day_stats on the local day (PostgreSQL 14 or later).
+Inserts N NotificationLog rows (and their dispatches) in time order over the last --span-days days, with a
+realistic mix of channels, statuses and fallbacks, in chunks by COPY with the rollup's triggers off (as for rows
+that exist before migration analytics 0001); builds the rollup with rollup_rebuild(), the migration's own path;
+runs VACUUM ANALYZE; then prints, as the median of 3 alternating rounds (each the median of --repeat runs after a
+warm-up):
+- analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at local noon
+  yesterday (the worst cut: half a day read from the log), analytics_channel_health() and analytics_recent();
+- against the baselines measured in the same run: a `SELECT 1` round trip, and the same counts read from the log
+  (selectors.summary_counts_from_log / health_counts_from_log: the selectors before the rollup, SQLite's path);
+- the EXPLAIN (ANALYZE) plans of the rollup statements;
+- what the triggers cost per log write: single-row INSERTs and status UPDATEs with the triggers on and off.
 
-With --compare-previous-schema (PostgreSQL) it then goes back, in the scratch database only, to the schema before
-migration 0003 (drops the covering index and the statistics, creates a plain index on created_at named
-bench_log_created_idx, VACUUM ANALYZE), measures again, and restores, in a `finally`, the index and the statistics
-exactly as the catalog held them before (same names, same definitions; VACUUM ANALYZE): the two sets of figures
-come from the same rows in the same run.
+With --compare-previous-schema (PostgreSQL) it also measures with the schema before migration notifications 0003
+(plain index on created_at, no day statistics) and restores it: that concerns the log path only.
 
 It refuses a database that already holds notifications, dispatches or customers unless --yes is given. The
 rows it inserts are marked and deleted at the end (--keep leaves them); the space they took stays with the table and
@@ -76,6 +73,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--yes", action="store_true", help="run even if the database already holds data")
     parser.add_argument("--keep", action="store_true", help="leave the inserted rows in the database")
     parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure the rows a run with --keep left (insert nothing, delete nothing)",
+    )
+    parser.add_argument(
         "--compare-previous-schema",
         action="store_true",
         help="PostgreSQL: measure again with the schema before migration 0003 (plain index on created_at, "
@@ -99,8 +101,11 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def generate(rows: int, span_days: int, now: datetime, service_type_id, phase_id):
-    """Log rows and dispatches in time order: one row per dispatch, a fallback row after a failure (~12 %)."""
+def generate(rows: int, span_days: int, now: datetime, service_type_id, phase_id, chunk: int = 100_000):
+    """Log rows and dispatches in time order: one row per dispatch, a fallback row after a failure (~12 %).
+
+    Yields (dispatches, logs) in chunks of about `chunk` log rows, so that 10M rows never sit in memory at once.
+    Fields the generator does not set take their model default."""
     from apps.notifications.models import Dispatch, NotificationLog
 
     rng = random.Random(42)
@@ -108,9 +113,13 @@ def generate(rows: int, span_days: int, now: datetime, service_type_id, phase_id
     step = timedelta(days=span_days) / rows
     log_fields = [f.attname for f in NotificationLog._meta.concrete_fields]
     dispatch_fields = [f.attname for f in Dispatch._meta.concrete_fields]
+    log_defaults = {f.attname: f.get_default() for f in NotificationLog._meta.concrete_fields}
+    dispatch_defaults = {f.attname: f.get_default() for f in Dispatch._meta.concrete_fields}
     logs, dispatches = [], []
+    made = 0
 
     def log_row(*, at, dispatch_id, channel, status, fallback_from_id=None):
+        nonlocal made
         finished = status in ("sent", "delivered", "read", "failed")
         values = {
             "id": uuid.uuid4(),
@@ -130,7 +139,7 @@ def generate(rows: int, span_days: int, now: datetime, service_type_id, phase_id
             "html_body": HTML_BODY if channel == "email" else "",
             "error_kind": "permanent" if status == "failed" else "",
             "error_message": "El número no está registrado en WhatsApp." if status == "failed" else "",
-            "provider_message_id": f"msg-{len(logs)}" if finished and status != "failed" else "",
+            "provider_message_id": f"msg-{made}" if finished and status != "failed" else "",
             "fallback_from_id": fallback_from_id,
             "next_attempt_at": None,
             "claimed_at": None,
@@ -140,16 +149,17 @@ def generate(rows: int, span_days: int, now: datetime, service_type_id, phase_id
             "read_at": at + timedelta(minutes=3) if status == "read" else None,
             "failed_at": at + timedelta(seconds=2) if status == "failed" else None,
         }
-        logs.append(tuple(values[name] for name in log_fields))
+        logs.append(tuple(values[name] if name in values else log_defaults[name] for name in log_fields))
+        made += 1
         return values["id"]
 
-    while len(logs) < rows:
-        at = start + step * len(logs)
+    while made < rows:
+        at = start + step * made
         dispatch_id = uuid.uuid4()
         channel, status = pick(rng, CHANNELS), pick(rng, STATUSES)
         first = log_row(at=at, dispatch_id=dispatch_id, channel=channel, status=status)
         final = status
-        if status == "failed" and len(logs) < rows:
+        if status == "failed" and made < rows:
             fallback_channel = "email" if channel != "email" else "whatsapp"
             final = pick(rng, STATUSES[:4])
             log_row(
@@ -178,8 +188,12 @@ def generate(rows: int, span_days: int, now: datetime, service_type_id, phase_id
             "retry_rounds": 0,
             "completed_at": None,
         }
-        dispatches.append(tuple(values[name] for name in dispatch_fields))
-    return (Dispatch, dispatch_fields, dispatches), (NotificationLog, log_fields, logs)
+        dispatches.append(
+            tuple(values[name] if name in values else dispatch_defaults[name] for name in dispatch_fields)
+        )
+        if len(logs) >= chunk or made >= rows:
+            yield (Dispatch, dispatch_fields, dispatches), (NotificationLog, log_fields, logs)
+            logs, dispatches = [], []
 
 
 def insert(connection, model, fields: list[str], rows: list[tuple]) -> None:
@@ -237,7 +251,12 @@ def main() -> int:
     except Exception as exc:
         print(f"La base de datos no está lista ({exc.__class__.__name__}: {exc}). ¿Corrió `manage.py migrate`?")
         return 2
-    if has_data and not args.yes:
+    if args.measure_only:
+        args.keep = True
+        if not has_data:
+            print("--measure-only necesita las filas de una corrida anterior con --keep.")
+            return 2
+    elif has_data and not args.yes:
         print(
             f"La base de datos {connection.settings_dict['NAME']} ya tiene datos; use una base de pruebas vacía "
             "o pase --yes."
@@ -256,7 +275,8 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_total_relation_size(%s::regclass)", [LOG_TABLE])
             leftover = cursor.fetchone()[0]
-        if leftover > 1024 * 1024:  # an empty, freshly migrated table and its indexes take a few kB
+        # An empty, freshly migrated table and its indexes take a few kB.
+        if leftover > 1024 * 1024 and not args.measure_only:
             print(
                 f"Aviso: {LOG_TABLE} está vacía pero ocupa {leftover / 1024 / 1024:.0f} MB con sus índices (filas "
                 "borradas de una corrida anterior): las cifras serán las de una tabla inflada. Para cifras "
@@ -269,41 +289,64 @@ def main() -> int:
     phase, created_phase = ServicePhase.objects.get_or_create(slug=MARK, defaults={"name": "Bench analítica"})
     try:
         now = timezone.now()
-        print(f"Generando {args.rows} filas en {args.span_days} días…", flush=True)
-        (d_model, d_fields, d_rows), (l_model, l_fields, l_rows) = generate(
-            args.rows, args.span_days, now, service_type.id, phase.id
-        )
-        started = time.perf_counter()
-        with transaction.atomic():  # one commit, not one per row (SQLite)
-            insert(connection, d_model, d_fields, d_rows)
-            insert(connection, l_model, l_fields, l_rows)
-        inserted = time.perf_counter() - started
-        print(f"Insertadas {len(l_rows)} filas y {len(d_rows)} despachos en {inserted:.1f} s", flush=True)
-        del d_rows, l_rows
+        if not args.measure_only:
+            print(f"Generando e insertando {args.rows} filas en {args.span_days} días…", flush=True)
+            started = time.perf_counter()
+            total_logs = total_dispatches = 0
+            for (d_model, d_fields, d_rows), (l_model, l_fields, l_rows) in generate(
+                args.rows, args.span_days, now, service_type.id, phase.id
+            ):
+                # The triggers are off while loading, as for rows that exist before the rollup's migration; the
+                # rollup is then built from the log by rollup_rebuild(), the migration's own path.
+                with transaction.atomic():  # one commit per chunk, not one per row (SQLite)
+                    set_triggers(connection, enabled=False)
+                    insert(connection, d_model, d_fields, d_rows)
+                    insert(connection, l_model, l_fields, l_rows)
+                    set_triggers(connection, enabled=True)
+                total_logs += len(l_rows)
+                total_dispatches += len(d_rows)
+            inserted = time.perf_counter() - started
+            print(f"Insertadas {total_logs} filas y {total_dispatches} despachos en {inserted:.1f} s", flush=True)
+        if connection.vendor == "postgresql":
+            from apps.analytics.rollup import rollup_rebuild
+
+            started = time.perf_counter()
+            rollup_rebuild()
+            print(f"Resumen diario reconstruido desde el registro en {time.perf_counter() - started:.1f} s", flush=True)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                for model in (Dispatch, NotificationLog):
-                    cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+                for table in (Dispatch._meta.db_table, NotificationLog._meta.db_table, *ROLLUP_TABLES):
+                    cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
             else:
                 cursor.execute("ANALYZE")
 
-        report(args, title="Esquema actual (migración 0003)")
+        report(args, title="Esquema actual (resumen diario, analytics 0001)")
+        if connection.vendor == "postgresql":
+            trigger_cost(args)
         if migrated is not None:
             try:
                 with connection.cursor() as cursor:
                     for statement in PREVIOUS_SCHEMA:
                         cursor.execute(statement)
-                report(args, title="Esquema anterior a la migración 0003 (índice simple, sin estadísticas)")
+                report(
+                    args, title="Esquema anterior a la migración notifications 0003 (índice simple, sin estadísticas)"
+                )
             finally:
                 restore_schema(connection, migrated)
         return 0
     finally:
         if not args.keep:
-            with connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
                 log_table = connection.ops.quote_name(NotificationLog._meta.db_table)
                 dispatch_table = connection.ops.quote_name(Dispatch._meta.db_table)
+                set_triggers(connection, enabled=False)
                 cursor.execute(f"DELETE FROM {log_table} WHERE subject = %s", [MARK])
                 cursor.execute(f"DELETE FROM {dispatch_table} WHERE request_id = %s", [MARK])
+                set_triggers(connection, enabled=True)
+            if connection.vendor == "postgresql":
+                from apps.analytics.rollup import rollup_rebuild
+
+                rollup_rebuild()
             if created_type:
                 service_type.delete()
             if created_phase:
@@ -362,20 +405,39 @@ def restore_schema(connection, migrated: tuple[str | None, str | None]) -> None:
             print(f"   {sql}")
 
 
-def report(
-    args: argparse.Namespace,
-    *,
-    title: str,
-    explain_only: tuple[str, ...] = (
-        "summary(days=7)",
-        "summary(days=365)",
-        "channel_health()",
-        "recent(limit=50, channel=push)",
-    ),
-) -> None:
+ROLLUP_TABLES = ("analytics_logday", "analytics_logdaypending", "analytics_dispatchday", "analytics_dispatchdaypending")
+WINDOWS = (1, 7, 30, 90, 365)
+
+
+def set_triggers(connection, *, enabled: bool) -> None:
+    """The rollup's triggers on the log and the dispatches (PostgreSQL; ALTER TABLE is transactional)."""
+    if connection.vendor != "postgresql":
+        return
+    action = "ENABLE" if enabled else "DISABLE"
+    with connection.cursor() as cursor:
+        if enabled:
+            # The deferred foreign-key checks of the rows just written must run before the table can be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in (LOG_TABLE, "notifications_dispatch"):
+            cursor.execute(f"ALTER TABLE {table} {action} TRIGGER USER")
+
+
+def rounds(subjects: dict[str, Callable[[], object]], repeat: int, count: int = 3) -> dict[str, float]:
+    """Median over `count` rounds, each round timing every subject in turn (the median of `repeat` runs)."""
+    samples: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(count):
+        for name, fn in subjects.items():
+            samples[name].append(median_seconds(fn, repeat))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def report(args: argparse.Namespace, *, title: str) -> None:
+    """Rollup figures against two baselines of the same run: a `SELECT 1` round trip and the same counts read
+    from the log (the selectors before the rollup, which SQLite still uses)."""
     import django
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     from apps.analytics import selectors
     from apps.notifications.models import NotificationLog
@@ -385,28 +447,39 @@ def report(
             cursor.execute("SELECT 1")
             cursor.fetchone()
 
-    def captured(fn) -> list[str]:
-        with CaptureQueriesContext(connection) as ctx:
-            fn()
-        return [q["sql"] for q in ctx.captured_queries]
-
-    def raw(sqls: list[str]):
+    def from_log(days: int):
         def run():
-            with connection.cursor() as cursor:
-                for sql in sqls:
-                    cursor.execute(sql)
-                    cursor.fetchall()
+            now = timezone.now()
+            return selectors.summary_counts_from_log(now - timedelta(days=days), now)
 
         return run
 
-    subjects = {
-        "summary(days=7)": lambda: selectors.analytics_summary(days=7),
-        "summary(days=30)": lambda: selectors.analytics_summary(days=30),
-        "summary(days=365)": lambda: selectors.analytics_summary(days=365),
-        "channel_health()": lambda: selectors.analytics_channel_health(),
-        "recent(limit=50)": lambda: list(selectors.analytics_recent(limit=50)),
-        "recent(limit=50, channel=push)": lambda: list(selectors.analytics_recent(limit=50, channel="push")),
-    }
+    def health_from_log():
+        now = timezone.now()
+        return selectors.health_counts_from_log(now - timedelta(hours=selectors.HEALTH_WINDOW_HOURS), now)
+
+    subjects: dict[str, Callable[[], object]] = {"SELECT 1": select_one}
+    pairs = []
+    for days in WINDOWS:
+        subjects[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
+        subjects[f"log summary(days={days})"] = from_log(days)
+        pairs.append((f"summary(days={days})", f"log summary(days={days})"))
+    # The worst cut for the rollup: a window that starts at local noon makes it read half a day from the log.
+    tz = timezone.get_default_timezone()
+    noon = timezone.make_aware(
+        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()) + timedelta(hours=12), tz
+    )
+    for days in (1, 365):
+        name = f"summary(days={days}, corte a mediodía)"
+        subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=noon)
+        subjects[f"log {name}"] = lambda days=days: selectors.summary_counts_from_log(noon - timedelta(days=days), noon)
+        pairs.append((name, f"log {name}"))
+    subjects["channel_health()"] = lambda: selectors.analytics_channel_health()
+    subjects["log channel_health()"] = health_from_log
+    pairs.append(("channel_health()", "log channel_health()"))
+    subjects["recent(limit=50)"] = lambda: list(selectors.analytics_recent(limit=50))
+    subjects["recent(limit=50, channel=push)"] = lambda: list(selectors.analytics_recent(limit=50, channel="push"))
+    subjects["recent(limit=50, status=failed)"] = lambda: list(selectors.analytics_recent(limit=50, status="failed"))
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
@@ -419,40 +492,100 @@ def report(
     versions = f"Python {platform.python_version()}, Django {django.__version__}"
     print(f"Máquina: {os.cpu_count()} núcleos, {cpu_model()}; {versions}")
     print(f"Base de datos: {db_version}")
-    print(f"Filas en NotificationLog: {total_rows}; mediana de {args.repeat} corridas tras un calentamiento")
+    print(
+        f"Filas en NotificationLog: {total_rows}; mediana de 3 rondas alternadas, cada una la mediana de "
+        f"{args.repeat} corridas tras un calentamiento"
+    )
     if layout:
         for line in layout:
             print(line)
     print()
 
-    base_select = median_seconds(select_one, args.repeat)
-    base_count = median_seconds(lambda: NotificationLog.objects.count(), args.repeat)
-    print("| medida | consultas | ms (ORM) | ms (SQL crudo) | × SELECT 1 | × count() |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| `SELECT 1` (base) | 1 | {base_select * 1000:.2f} | | 1.0 | |")
-    print(
-        f"| `NotificationLog.objects.count()` (base) | 1 | {base_count * 1000:.2f} | | "
-        f"{base_count / base_select:.0f} | 1.00 |"
-    )
-    plans = {}
+    queries = {}
     for name, fn in subjects.items():
-        sqls = captured(fn)
-        seconds = median_seconds(fn, args.repeat)
-        raw_seconds = median_seconds(raw(sqls), args.repeat)
-        plans[name] = sqls
+        with CaptureQueriesContext(connection) as ctx:
+            fn()
+        queries[name] = [q["sql"] for q in ctx.captured_queries]
+    figures = rounds(subjects, args.repeat)
+    base = figures["SELECT 1"]
+    print("| medida | consultas | ms | × SELECT 1 | ms leyendo el registro (base) | registro ÷ resumen |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| `SELECT 1` (base) | 1 | {base * 1000:.2f} | 1.0 | | |")
+    for name, baseline in pairs:
         print(
-            f"| `{name}` | {len(sqls)} | {seconds * 1000:.2f} | {raw_seconds * 1000:.2f} | "
-            f"{seconds / base_select:.0f} | {seconds / base_count:.2f} |"
+            f"| `{name}` | {len(queries[name])} | {figures[name] * 1000:.2f} | {figures[name] / base:.0f} | "
+            f"{figures[baseline] * 1000:.2f} ({len(queries[baseline])} consultas) | "
+            f"{figures[baseline] / figures[name]:.0f} |"
         )
-
+    for name in ("recent(limit=50)", "recent(limit=50, channel=push)", "recent(limit=50, status=failed)"):
+        print(f"| `{name}` | {len(queries[name])} | {figures[name] * 1000:.2f} | {figures[name] / base:.0f} | | |")
+    worst = max(figures[name] for name in subjects if name.startswith("summary("))
+    others = max(figures[name] for name in subjects if name.startswith(("channel_health", "recent")))
     print()
-    for name in explain_only:
-        print(f"## EXPLAIN {name}")
-        for sql in plans[name]:
-            print(f"-- {sql[:160]}{'…' if len(sql) > 160 else ''}")
-            for line in explain(connection, sql):
-                print(f"   {line}")
-        print()
+    print(
+        f"Barra: summary ≤ 20 ms en cualquier ventana: peor {worst * 1000:.2f} ms "
+        f"({'cumple' if worst <= 0.020 else 'NO cumple'}); recent y health: peor {others * 1000:.2f} ms "
+        f"({'cumple' if others <= 0.020 else 'NO cumple'})."
+    )
+    print()
+    if connection.vendor == "postgresql":
+        for name in ("summary(days=365)", "summary(days=1)", "channel_health()"):
+            print(f"## EXPLAIN {name}")
+            for sql in queries[name]:
+                for line in explain(connection, sql):
+                    print(f"   {line}")
+            print()
+
+
+def trigger_cost(args: argparse.Namespace, writes: int = 2000) -> None:
+    """What the triggers add to one log write: `writes` single-row INSERTs, then as many single-row status
+    UPDATEs, each statement on its own (as the dispatch and the worker write), timed with the triggers on and off
+    in alternating rounds inside a transaction that is rolled back."""
+    from django.db import connection, transaction
+
+    from apps.notifications.models import NotificationLog
+
+    fields = ["id", "created_at", "updated_at", "channel", "event_type", "status", "subject"]
+    defaults = {f.column: f.get_default() for f in NotificationLog._meta.concrete_fields}
+    columns = [f.column for f in NotificationLog._meta.concrete_fields]
+    placeholders = ", ".join(["%s"] * len(columns))
+    insert_sql = f"INSERT INTO {LOG_TABLE} ({', '.join(columns)}) VALUES ({placeholders})"
+    update_sql = f"UPDATE {LOG_TABLE} SET status = %s WHERE id = %s"
+    assert all(name in columns for name in fields)
+
+    def run(enabled: bool) -> tuple[float, float]:
+        ids = [uuid.uuid4() for _ in range(writes)]
+        with transaction.atomic():
+            set_triggers(connection, enabled=enabled)
+            with connection.cursor() as cursor:
+                now = datetime.now(UTC)
+                started = time.perf_counter()
+                for row_id in ids:
+                    values = {**defaults, "id": row_id, "created_at": now, "updated_at": now, "channel": "email"}
+                    values.update({"event_type": "vehicle_received", "status": "queued", "subject": MARK})
+                    cursor.execute(insert_sql, [values[c] for c in columns])
+                inserted = time.perf_counter() - started
+                started = time.perf_counter()
+                for row_id in ids:
+                    cursor.execute(update_sql, ["sent", row_id])
+                updated = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return inserted / writes, updated / writes
+
+    samples = {True: [], False: []}
+    for _ in range(3):
+        for enabled in (False, True):
+            samples[enabled].append(run(enabled))
+    on_insert = statistics.median(s[0] for s in samples[True])
+    off_insert = statistics.median(s[0] for s in samples[False])
+    on_update = statistics.median(s[1] for s in samples[True])
+    off_update = statistics.median(s[1] for s in samples[False])
+    print(f"## Costo de los triggers por escritura del registro ({writes} sentencias de una fila, mediana de 3 rondas)")
+    print("| escritura | sin triggers (µs) | con triggers (µs) | costo del trigger (µs) | × |")
+    print("|---|---:|---:|---:|---:|")
+    for name, off, on in (("INSERT", off_insert, on_insert), ("UPDATE de estado", off_update, on_update)):
+        print(f"| {name} | {off * 1e6:.0f} | {on * 1e6:.0f} | {(on - off) * 1e6:.0f} | {on / off:.2f} |")
+    print()
 
 
 def schema_layout(connection) -> list[str]:

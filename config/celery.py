@@ -25,6 +25,7 @@ app.conf.update(
         "notifications.relay_pending_notifications": {"queue": "maintenance"},
         "notifications.purge_old_notification_logs": {"queue": "maintenance"},
         "notifications.probe_channels": {"queue": "maintenance"},
+        "analytics.fold_rollup": {"queue": "maintenance"},
         "synchronization.*": {"queue": "sync"},
     },
     task_serializer="json",

@@ -1,7 +1,8 @@
 """Read-only analytics over Dispatch and NotificationLog, aggregated in the database.
 
 Every function runs a fixed number of queries, whatever the number of rows:
-- analytics_summary: 3 (dispatch count, per-channel aggregates, per-local-day aggregates);
+- analytics_summary: 1 on PostgreSQL (from the daily rollup, apps/analytics/rollup.py); 3 on SQLite (dispatch
+  count, per-channel aggregates, per-local-day aggregates, from the log);
 - analytics_recent: 1;
 - analytics_channel_health: 1 (plus each sender's `is_configured()`, which reads settings only), and with WhatsApp
   configured 3 more for its instances, plus a state request to Evolution per instance at most once a minute.
@@ -26,6 +27,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from apps.analytics.rollup import rollup_available, rollup_health_counts, rollup_summary_counts
 from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, Channel, NotificationStatus
 from apps.notifications.adapters import get_sender
 from apps.notifications.models import Dispatch, NotificationLog
@@ -99,29 +101,11 @@ def analytics_summary(*, days: int = 7, now: datetime | None = None) -> dict[str
     now = now or timezone.now()
     since = now - timedelta(days=days)
     tz = timezone.get_default_timezone()
-    logs = NotificationLog.objects.filter(created_at__gte=since, created_at__lte=now).order_by()
-
-    dispatches = Dispatch.objects.filter(created_at__gte=since, created_at__lte=now).order_by().count()
-
-    per_channel = logs.values("channel").annotate(
-        notifications=Count(ROWS),
-        sent=Count(ROWS, filter=_SENT),
-        delivered=Count(ROWS, filter=_DELIVERED),
-        read=Count(ROWS, filter=_READ),
-        failed=Count(ROWS, filter=_FAILED),
-        pending=Count(ROWS, filter=_PENDING),
-        fallbacks=Count(ROWS, filter=_FALLBACK),
-    )
-    by_channel_rows = {row["channel"]: row for row in per_channel}
+    if rollup_available():
+        dispatches, by_channel_rows, by_day = rollup_summary_counts(since, now)
+    else:
+        dispatches, by_channel_rows, by_day = summary_counts_from_log(since, now)
     totals = {name: sum(int(row[name]) for row in by_channel_rows.values()) for name in COUNTER_FIELDS}
-
-    per_day = (
-        logs.annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(notifications=Count(ROWS), sent=Count(ROWS, filter=_SENT), failed=Count(ROWS, filter=_FAILED))
-        .order_by("day")
-    )
-    by_day = {row["day"]: row for row in per_day}
     first_day, last_day = _local_date(since), _local_date(now)
     daily = []
     day = first_day
@@ -146,6 +130,42 @@ def analytics_summary(*, days: int = 7, now: datetime | None = None) -> dict[str
         "by_channel": {channel.value: _counters(by_channel_rows.get(channel.value)) for channel in Channel},
         "daily": daily,
     }
+
+
+def summary_counts_from_log(since: datetime, until: datetime) -> tuple[int, dict[str, dict], dict[date, dict]]:
+    """The summary's counts straight from the log, in 3 queries: the embedded SQLite's path, and the reference the
+    rollup is tested against."""
+    tz = timezone.get_default_timezone()
+    logs = NotificationLog.objects.filter(created_at__gte=since, created_at__lte=until).order_by()
+    dispatches = Dispatch.objects.filter(created_at__gte=since, created_at__lte=until).order_by().count()
+    per_channel = logs.values("channel").annotate(
+        notifications=Count(ROWS),
+        sent=Count(ROWS, filter=_SENT),
+        delivered=Count(ROWS, filter=_DELIVERED),
+        read=Count(ROWS, filter=_READ),
+        failed=Count(ROWS, filter=_FAILED),
+        pending=Count(ROWS, filter=_PENDING),
+        fallbacks=Count(ROWS, filter=_FALLBACK),
+    )
+    per_day = (
+        logs.annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(notifications=Count(ROWS), sent=Count(ROWS, filter=_SENT), failed=Count(ROWS, filter=_FAILED))
+        .order_by("day")
+    )
+    return dispatches, {row["channel"]: row for row in per_channel}, {row["day"]: row for row in per_day}
+
+
+def health_counts_from_log(since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+    per_channel = (
+        NotificationLog.objects.filter(created_at__gte=since, created_at__lte=until)
+        .order_by()
+        .values("channel")
+        # A row that went to the next channel because the day's WhatsApp cap was spent is not a failure of the
+        # channel: the cap worked as intended.
+        .annotate(sent=Count(ROWS, filter=_SENT), failed=Count(ROWS, filter=_FAILED & ~Q(error_code=DAILY_CAP)))
+    )
+    return {row["channel"]: row for row in per_channel}
 
 
 def analytics_recent(
@@ -205,15 +225,7 @@ def analytics_channel_health(*, now: datetime | None = None, with_instances: boo
     """Per channel, rows created in the last 24 h: configured, sent, failed, success rate and status."""
     now = now or timezone.now()
     since = now - timedelta(hours=HEALTH_WINDOW_HOURS)
-    per_channel = (
-        NotificationLog.objects.filter(created_at__gte=since, created_at__lte=now)
-        .order_by()
-        .values("channel")
-        # A row that went to the next channel because the day's WhatsApp cap was spent is not a failure of the
-        # channel: the cap worked as intended.
-        .annotate(sent=Count(ROWS, filter=_SENT), failed=Count(ROWS, filter=_FAILED & ~Q(error_code=DAILY_CAP)))
-    )
-    counts = {row["channel"]: row for row in per_channel}
+    counts = rollup_health_counts(since, now) if rollup_available() else health_counts_from_log(since, now)
     channels: dict[str, ChannelHealth] = {}
     for channel in Channel:
         row = counts.get(channel.value, {})

@@ -44,7 +44,7 @@ DISPATCH_CONTEXT = {
 }
 ALWAYS_KNOWN = {"Nombre", "Placa", "Vehículo", "Fase", "Taller"}
 # phases, types and subtypes, templates, configs, matrix cells, taller, its channels, periodic tasks, office group
-SEEDED_ROWS = 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 5 + 1
+SEEDED_ROWS = 5 + 11 + len(TEMPLATES) + 10 + 150 + 1 + 3 + 6 + 1
 TIMESTAMPED = [
     ServicePhase,
     ServiceType,
@@ -249,7 +249,11 @@ def test_creates_the_periodic_tasks():
         "relay_pending_notifications",
         "purge_old_notification_logs",
         "probe_channels",
+        "fold_analytics_rollup",
     }
+    fold = tasks.pop("fold_analytics_rollup")
+    assert fold.task == "analytics.fold_rollup" and fold.enabled and fold.description and fold.crontab is None
+    assert (fold.interval.every, fold.interval.period) == (10, IntervalSchedule.SECONDS)
     assert all(t.task == f"notifications.{name}" and t.enabled and t.description for name, t in tasks.items())
     guayaquil = ZoneInfo("America/Guayaquil")
     for name, hour, minute in (("check_maintenance_reminders", "8", "0"), ("purge_old_notification_logs", "3", "30")):
@@ -383,8 +387,8 @@ def test_rerun_creates_only_the_missing_rows():
     assert report.sections["phase_channels"].created == 1
     assert report.sections["templates"].created == 1
     assert report.sections["periodic_tasks"].created == 1
-    assert PhaseChannelConfig.objects.count() == 150 and PeriodicTask.objects.count() == 5
-    assert IntervalSchedule.objects.count() == 2  # the existing 1-minute schedule was reused
+    assert PhaseChannelConfig.objects.count() == 150 and PeriodicTask.objects.count() == 6
+    assert IntervalSchedule.objects.count() == 3  # the existing 1-minute schedule was reused
 
 
 def test_a_deactivated_template_is_not_recreated_but_force_resets_the_key():

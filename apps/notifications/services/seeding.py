@@ -258,7 +258,10 @@ def _crontab(seed: PeriodicTaskSeed) -> CrontabSchedule:
 
 
 def _interval(seed: PeriodicTaskSeed) -> IntervalSchedule:
-    lookup = {"every": seed.every_minutes, "period": IntervalSchedule.MINUTES}
+    if seed.every_seconds is not None:
+        lookup = {"every": seed.every_seconds, "period": IntervalSchedule.SECONDS}
+    else:
+        lookup = {"every": seed.every_minutes, "period": IntervalSchedule.MINUTES}
     return IntervalSchedule.objects.filter(**lookup).order_by("pk").first() or IntervalSchedule.objects.create(**lookup)
 
 

@@ -1,0 +1,79 @@
+"""The daily rollup that analytics reads instead of the log (docs/decisions.md, "Analítica desde un resumen diario").
+
+On PostgreSQL, triggers on the log and on the dispatches append a signed delta (+n, −n) to the pending tables in
+the same transaction as the write, so `rollup + pending` always equals the raw tables; the fold task moves pending
+into the rollup. Appending instead of updating the day's row keeps concurrent writers off one hot row.
+"""
+
+from django.db import models
+
+
+class LogDay(models.Model):
+    """NotificationLog rows per local day, channel, status, fallback and daily-cap failure."""
+
+    day = models.DateField("día local")
+    channel = models.CharField("canal", max_length=16)
+    status = models.CharField("estado", max_length=16)
+    fallback = models.BooleanField("respaldo")
+    capped = models.BooleanField("tope diario de WhatsApp")
+    total = models.BigIntegerField("filas")
+
+    class Meta:
+        verbose_name = "resumen diario del registro"
+        verbose_name_plural = "resúmenes diarios del registro"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "status", "fallback", "capped"], name="analytics_logday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.status}: {self.total}"
+
+
+class LogDayPending(models.Model):
+    """Deltas written by the triggers and not folded yet (append-only)."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField("día local")
+    channel = models.CharField("canal", max_length=16)
+    status = models.CharField("estado", max_length=16)
+    fallback = models.BooleanField("respaldo")
+    capped = models.BooleanField("tope diario de WhatsApp")
+    total = models.BigIntegerField("filas")
+
+    class Meta:
+        verbose_name = "cambio pendiente del resumen del registro"
+        verbose_name_plural = "cambios pendientes del resumen del registro"
+        indexes = [models.Index(fields=["day"], name="analytics_logpending_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.status}: {self.total:+d}"
+
+
+class DispatchDay(models.Model):
+    """Dispatches per local day."""
+
+    day = models.DateField("día local", unique=True)
+    total = models.BigIntegerField("despachos")
+
+    class Meta:
+        verbose_name = "resumen diario de despachos"
+        verbose_name_plural = "resúmenes diarios de despachos"
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.total}"
+
+
+class DispatchDayPending(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField("día local")
+    total = models.BigIntegerField("despachos")
+
+    class Meta:
+        verbose_name = "cambio pendiente del resumen de despachos"
+        verbose_name_plural = "cambios pendientes del resumen de despachos"
+        indexes = [models.Index(fields=["day"], name="analytics_dispatchpending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.total:+d}"

@@ -1,0 +1,162 @@
+"""The daily rollup: fold, rebuild, check, and the counts of a window read from it (PostgreSQL only).
+
+A window [since, now] covers whole local days plus two partial ones. Whole days come from rollup ∪ pending (exact
+even before a fold); each partial day is corrected from the raw log over the smaller side of its cut: the rows of
+that day before `since` are subtracted, or the day is left out and the rows from `since` on are added. The read of
+the raw log is therefore at most half a day, on the covering index of created_at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.analytics import sql
+from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, NotificationStatus
+
+ONE_MICROSECOND = timedelta(microseconds=1)
+SENT = [str(s) for s in SUCCESS_STATUSES]
+DELIVERED = [str(NotificationStatus.DELIVERED), str(NotificationStatus.READ)]
+READ = str(NotificationStatus.READ)
+FAILED = str(NotificationStatus.FAILED)
+PENDING = [str(s) for s in OPEN_STATUSES]
+
+
+def rollup_available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def rollup_fold() -> None:
+    """Moves the pending deltas into the rollup (any number of concurrent folds is safe)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in sql.FOLD_STATEMENTS:
+            cursor.execute(statement)
+
+
+def rollup_rebuild() -> None:
+    """Recomputes the rollup from the raw tables and (re)installs the triggers with the current TIME_ZONE."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in sql.trigger_statements(settings.TIME_ZONE) + sql.rebuild_statements(settings.TIME_ZONE):
+            cursor.execute(statement)
+
+
+def rollup_check() -> dict[str, list[tuple]]:
+    """Keys where rollup + pending differs from the raw tables, per table (empty lists: exact)."""
+    differences = {}
+    with connection.cursor() as cursor:
+        for label, statement in sql.check_statements(settings.TIME_ZONE):
+            cursor.execute(statement)
+            differences[label] = cursor.fetchall()
+    return differences
+
+
+@dataclass(frozen=True)
+class Edge:
+    day: date
+    sign: int
+    start: datetime
+    end: datetime  # exclusive
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def window_plan(since: datetime, until: datetime) -> tuple[date, date, list[Edge]]:
+    """The whole days [first, last] to read from the rollup and the raw corrections for [since, until]."""
+    tz = timezone.get_default_timezone()
+    first, last = timezone.localtime(since, tz).date(), timezone.localtime(until, tz).date()
+    first_start, first_end = _day_start(first), _day_start(first + timedelta(days=1))
+    edges = []
+    if first < last and (since - first_start) > (first_end - since):
+        edges.append(Edge(first, 1, since, first_end))
+        first += timedelta(days=1)
+    elif since > first_start:
+        edges.append(Edge(first, -1, first_start, since))
+    edges.append(Edge(last, -1, until + ONE_MICROSECOND, _day_start(last + timedelta(days=1))))
+    return first, last, edges
+
+
+def _edges_sql(edges: list[Edge], columns: str, table: str, params: list) -> str:
+    """Signed raw counts of the partial days, each tagged with its day; `columns` are grouped (may be empty)."""
+    parts = []
+    for edge in edges:
+        width = len(columns.split(", ")) if columns else 0
+        positions = ", ".join(str(i) for i in range(2, width + 2))
+        select, group = (f"{columns}, ", f" GROUP BY {positions}") if columns else ("", "")
+        parts.append(
+            f"SELECT %s::date, {select}%s * count(*) FROM {table} WHERE created_at >= %s AND created_at < %s{group}"
+        )
+        params.extend([edge.day, edge.sign, edge.start, edge.end])
+    return " UNION ALL ".join(parts)
+
+
+COUNTERS = ("notifications", "sent", "delivered", "read", "failed", "pending", "fallbacks")
+
+
+def rollup_summary_counts(since: datetime, until: datetime) -> tuple[int, dict[str, dict], dict[date, dict]]:
+    """(dispatches, per-channel counters, per-day counters) of rows created in [since, until], in one statement."""
+    first, last, edges = window_plan(since, until)
+    params: list[Any] = []
+    log_edges = _edges_sql(edges, "channel, status, fallback_from_id IS NOT NULL", sql.LOG, params)
+    params += [first, last, first, last, SENT, DELIVERED, READ, FAILED, PENDING]
+    dispatch_edges = _edges_sql(edges, "", sql.DISPATCH, params)
+    params += [first, last, first, last]
+    statement = f"""
+WITH logs (day, channel, status, fallback, total) AS (
+    {log_edges}
+    UNION ALL SELECT day, channel, status, fallback, total FROM {sql.LOG_DAY} WHERE day BETWEEN %s AND %s
+    UNION ALL SELECT day, channel, status, fallback, total FROM {sql.LOG_PENDING} WHERE day BETWEEN %s AND %s
+)
+SELECT GROUPING(channel), channel, day, sum(total),
+    sum(total) FILTER (WHERE status = ANY(%s)), sum(total) FILTER (WHERE status = ANY(%s)),
+    sum(total) FILTER (WHERE status = %s), sum(total) FILTER (WHERE status = %s),
+    sum(total) FILTER (WHERE status = ANY(%s)), sum(total) FILTER (WHERE fallback)
+FROM logs GROUP BY GROUPING SETS ((channel), (day))
+UNION ALL
+SELECT 2, NULL, NULL, sum(total), NULL, NULL, NULL, NULL, NULL, NULL FROM (
+    SELECT total FROM ({dispatch_edges}) AS edges (day, total)
+    UNION ALL SELECT total FROM {sql.DISPATCH_DAY} WHERE day BETWEEN %s AND %s
+    UNION ALL SELECT total FROM {sql.DISPATCH_PENDING} WHERE day BETWEEN %s AND %s
+) AS dispatches"""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    dispatches, by_channel, by_day = 0, {}, {}
+    for grouping, channel, day, *values in rows:
+        counters = dict(zip(COUNTERS, (int(v or 0) for v in values), strict=True))
+        if grouping == 2:
+            dispatches = counters["notifications"]
+        elif grouping == 0:
+            by_channel[channel] = counters
+        else:
+            by_day[day] = counters
+    return dispatches, by_channel, by_day
+
+
+def rollup_health_counts(since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+    """Per channel, sent and failed rows created in [since, until]; a failure at the WhatsApp daily cap is not a
+    failure of the channel. One statement."""
+    first, last, edges = window_plan(since, until)
+    params: list[Any] = [SENT, FAILED]
+    log_edges = _edges_sql(edges, "channel, status, error_code = %s", sql.LOG, [])
+    edge_params: list[Any] = []
+    for edge in edges:
+        edge_params += [edge.day, sql.DAILY_CAP, edge.sign, edge.start, edge.end]
+    params += edge_params + [first, last, first, last]
+    statement = f"""
+SELECT channel, sum(total) FILTER (WHERE status = ANY(%s)), sum(total) FILTER (WHERE status = %s AND NOT capped)
+FROM (
+    {log_edges}
+    UNION ALL SELECT day, channel, status, capped, total FROM {sql.LOG_DAY} WHERE day BETWEEN %s AND %s
+    UNION ALL SELECT day, channel, status, capped, total FROM {sql.LOG_PENDING} WHERE day BETWEEN %s AND %s
+) AS logs (day, channel, status, capped, total)
+GROUP BY channel"""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return {channel: {"sent": int(sent or 0), "failed": int(failed or 0)} for channel, sent, failed in cursor}

@@ -1,0 +1,202 @@
+"""The daily rollup behind /api/v1/analytics/ (PostgreSQL): kept exact by the triggers, folded, rebuilt, checked.
+
+Every comparison is against the raw tables (the selectors' log path, which the embedded SQLite still uses), over
+rows spread across local days, with inserts, status changes, moves between days and deletes.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from apps.analytics import rollup, selectors
+from apps.analytics.models import DispatchDay, DispatchDayPending, LogDay, LogDayPending
+from apps.notifications.models import Dispatch, NotificationLog, ServicePhase, ServiceType
+from apps.notifications.services.whatsapp_senders import DAILY_CAP
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="el resumen diario existe solo en PostgreSQL"),
+]
+
+GYE = ZoneInfo("America/Guayaquil")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=GYE)
+STATUSES = ("pending", "queued", "sending", "sent", "delivered", "read", "failed")
+CHANNELS = ("email", "whatsapp", "push")
+
+
+@pytest.fixture
+def catalog(db):
+    return (
+        ServiceType.objects.create(slug="rollup-type", name="Tipo de prueba"),
+        ServicePhase.objects.create(slug="rollup-phase", name="Fase de prueba", order=99),
+    )
+
+
+def make_dispatch(catalog, at: datetime) -> Dispatch:
+    service_type, phase = catalog
+    dispatch = Dispatch.objects.create(
+        event_type="vehicle_received", service_type=service_type, phase=phase, target="clients"
+    )
+    Dispatch.objects.filter(pk=dispatch.pk).update(created_at=at)
+    return dispatch
+
+
+def make_log(at: datetime, **fields) -> NotificationLog:
+    fields.setdefault("event_type", "vehicle_received")
+    row = NotificationLog.objects.create(**fields)
+    NotificationLog.objects.filter(pk=row.pk).update(created_at=at)
+    return row
+
+
+def populate(catalog, rng: random.Random, count: int = 300) -> list[NotificationLog]:
+    """Rows over 40 days before NOW and a few after, plus rows exactly on the edges the windows cut at."""
+    moments = [NOW - timedelta(minutes=rng.randint(0, 40 * 24 * 60)) for _ in range(count)]
+    moments += [NOW + timedelta(minutes=rng.randint(1, 300)) for _ in range(10)]
+    for days in (1, 7, 30):
+        moments += [NOW - timedelta(days=days), NOW - timedelta(days=days, microseconds=1)]
+    moments += [NOW, NOW + timedelta(microseconds=1)]
+    moments += [datetime(2026, 11, day, 0, 0, tzinfo=GYE) for day in (1, 13, 19, 20)]
+    rows: list[NotificationLog] = []
+    for at in moments:
+        dispatch = make_dispatch(catalog, at)
+        status = rng.choice(STATUSES)
+        fields = {"channel": rng.choice(CHANNELS), "status": status, "dispatch": dispatch}
+        if status == "failed" and rng.random() < 0.4:
+            fields["error_code"] = DAILY_CAP
+        if rows and rng.random() < 0.2:
+            fields["fallback_from"] = rng.choice(rows)
+        rows.append(make_log(at, **fields))
+    return rows
+
+
+def churn(rows: list[NotificationLog], rng: random.Random) -> None:
+    """Status changes (single and bulk), moves to another day, no-op updates and deletes."""
+    for row in rng.sample(rows, 60):
+        NotificationLog.objects.filter(pk=row.pk).update(status=rng.choice(STATUSES))
+    NotificationLog.objects.filter(channel="push", status="queued").update(status="failed", error_code=DAILY_CAP)
+    for row in rng.sample(rows, 15):
+        NotificationLog.objects.filter(pk=row.pk).update(
+            created_at=row.created_at - timedelta(hours=rng.randint(1, 60))
+        )
+    NotificationLog.objects.filter(channel="email").update(attempts=3)  # leaves every key as it was
+    doomed = {row.pk for row in rng.sample(rows, 20)}
+    NotificationLog.objects.filter(fallback_from__in=doomed).update(fallback_from=None)
+    NotificationLog.objects.filter(pk__in=doomed).delete()
+    Dispatch.objects.filter(notifications__isnull=True).delete()
+    moved = Dispatch.objects.order_by("?")[:5]
+    Dispatch.objects.filter(pk__in=[d.pk for d in moved]).update(created_at=NOW - timedelta(days=3, hours=5))
+
+
+def by_channel(counts: dict) -> dict:
+    """Channels with rows (the rollup may answer zeros for a channel whose rows all left the window)."""
+    return {
+        channel: {k: int(v) for k, v in row.items() if k != "channel"}
+        for channel, row in counts.items()
+        if any(int(v) for k, v in row.items() if k != "channel")
+    }
+
+
+def assert_windows_match_the_log() -> None:
+    for now in (NOW, NOW - timedelta(hours=9), NOW + timedelta(hours=3, minutes=17), NOW - timedelta(hours=10)):
+        for days in (1, 2, 7, 30, 365):
+            since = now - timedelta(days=days)
+            dispatches, channels, daily = rollup.rollup_summary_counts(since, now)
+            raw_dispatches, raw_channels, raw_daily = selectors.summary_counts_from_log(since, now)
+            assert dispatches == raw_dispatches, (now, days)
+            assert by_channel(channels) == by_channel(raw_channels), (now, days)
+            days_seen = {
+                day: (c["notifications"], c["sent"], c["failed"]) for day, c in daily.items() if c["notifications"]
+            }
+            raw_days = {day: (c["notifications"], c["sent"], c["failed"]) for day, c in raw_daily.items()}
+            assert days_seen == raw_days, (now, days)
+        since = now - timedelta(hours=selectors.HEALTH_WINDOW_HOURS)
+        health = {c: v for c, v in rollup.rollup_health_counts(since, now).items() if v["sent"] or v["failed"]}
+        raw_health = {
+            c: {"sent": int(v["sent"]), "failed": int(v["failed"])}
+            for c, v in selectors.health_counts_from_log(since, now).items()
+            if v["sent"] or v["failed"]
+        }
+        assert health == raw_health, now
+
+
+def test_rollup_plus_pending_equals_the_raw_tables_through_writes_and_folds(catalog):
+    rng = random.Random(13)
+    rows = populate(catalog, rng)
+    assert LogDayPending.objects.exists() and not LogDay.objects.exists()
+    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    assert_windows_match_the_log()
+
+    rollup.rollup_fold()
+    assert not LogDayPending.objects.exists() and not DispatchDayPending.objects.exists()
+    churn(rows, rng)
+    assert LogDayPending.objects.exists()
+    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    assert_windows_match_the_log()
+
+    rollup.rollup_fold()
+    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    assert_windows_match_the_log()
+
+
+def test_an_update_that_keeps_the_key_writes_no_delta(catalog):
+    row = make_log(NOW, channel="email", status="sent")
+    rollup.rollup_fold()
+    NotificationLog.objects.filter(pk=row.pk).update(attempts=2, provider_message_id="m-1")
+    assert not LogDayPending.objects.exists()
+    NotificationLog.objects.filter(pk=row.pk).update(status="delivered")
+    assert sorted(LogDayPending.objects.values_list("status", "total")) == [("delivered", 1), ("sent", -1)]
+
+
+def test_fold_is_idempotent_and_summary_is_the_same_before_and_after(catalog):
+    populate(catalog, random.Random(7), count=80)
+    before = selectors.analytics_summary(days=30, now=NOW)
+    rollup.rollup_fold()
+    folded = sorted(LogDay.objects.values_list("day", "channel", "status", "fallback", "capped", "total"))
+    dispatch_days = sorted(DispatchDay.objects.values_list("day", "total"))
+    rollup.rollup_fold()
+    assert sorted(LogDay.objects.values_list("day", "channel", "status", "fallback", "capped", "total")) == folded
+    assert sorted(DispatchDay.objects.values_list("day", "total")) == dispatch_days
+    assert selectors.analytics_summary(days=30, now=NOW) == before
+    assert sum(total for *_, total in folded) == NotificationLog.objects.count()
+
+
+def test_check_fails_on_a_drifted_rollup_and_rebuild_repairs_it(catalog, capsys):
+    populate(catalog, random.Random(3), count=40)
+    rollup.rollup_fold()
+    call_command("analytics_rollup_rebuild", "--check")
+    LogDay.objects.filter(pk=LogDay.objects.order_by("pk").first().pk).update(total=10**6)
+    DispatchDay.objects.order_by("pk").first().delete()
+    with pytest.raises(CommandError, match="no coincide"):
+        call_command("analytics_rollup_rebuild", "--check")
+    assert "registro" in capsys.readouterr().err
+    call_command("analytics_rollup_rebuild")
+    assert not LogDayPending.objects.exists()
+    call_command("analytics_rollup_rebuild", "--check")
+    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+
+
+def test_summary_and_health_are_one_statement_each(catalog, django_assert_num_queries):
+    populate(catalog, random.Random(5), count=20)
+    for days in (1, 365):
+        with django_assert_num_queries(1):
+            selectors.analytics_summary(days=days, now=NOW)
+    with django_assert_num_queries(1):
+        selectors.analytics_channel_health(now=NOW, with_instances=False)
+
+
+def test_the_window_reads_at_most_half_a_partial_day_from_the_log():
+    assert connection.vendor == "postgresql"
+    early = datetime(2026, 11, 20, 5, 0, tzinfo=GYE)
+    first, last, edges = rollup.window_plan(early - timedelta(days=7), early)
+    assert (first, last) == (datetime(2026, 11, 13).date(), datetime(2026, 11, 20).date())
+    assert [(e.day.day, e.sign, e.end - e.start) for e in edges][0] == (13, -1, timedelta(hours=5))
+    late = datetime(2026, 11, 20, 20, 0, tzinfo=GYE)
+    first, last, edges = rollup.window_plan(late - timedelta(days=7), late)
+    assert first == datetime(2026, 11, 14).date()
+    assert [(e.day.day, e.sign, e.end - e.start) for e in edges][0] == (13, 1, timedelta(hours=4))
