@@ -38,11 +38,22 @@ def notification_rows_create(
     *, dispatch: Dispatch, channel: str, fallback_from: NotificationLog | None = None
 ) -> list[NotificationLog]:
     """The rows of one channel of the dispatch's plan, in the dispatch's current round, rendered at acceptance."""
+    created = NotificationLog.objects.bulk_create(
+        notification_rows_build(dispatch=dispatch, channel=channel, fallback_from=fallback_from)
+    )
+    metrics_count_on_commit("ambacar_notifications_total", len(created), channel=channel, status="created")
+    return created
+
+
+def notification_rows_build(
+    *, dispatch: Dispatch, channel: str, fallback_from: NotificationLog | None = None
+) -> list[NotificationLog]:
+    """notification_rows_create's rows, unsaved (the dispatch's acceptance inserts them with the dispatch)."""
     message = dispatch.rendered[channel]
     addresses = list(message["recipients"])
     if channel == Channel.PUSH:
         addresses = [", ".join(addresses)]  # the devices of one customer; the send reads the active ones
-    rows = [
+    return [
         NotificationLog(
             dispatch=dispatch,
             channel=channel,
@@ -61,9 +72,6 @@ def notification_rows_create(
         )
         for address in addresses
     ]
-    created = NotificationLog.objects.bulk_create(rows)
-    metrics_count_on_commit("ambacar_notifications_total", len(created), channel=channel, status="created")
-    return created
 
 
 class BrokerWatch:
