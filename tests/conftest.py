@@ -43,15 +43,6 @@ def fresh_config_cache():
 
 
 @pytest.fixture(autouse=True)
-def metrics_sent_before_each_test():
-    """Metrics are buffered for up to a second: what an earlier test recorded is sent before this one starts (and
-    before a test that clears the counters clears them), not into its middle."""
-    from apps.core.metrics import metrics_flush
-
-    metrics_flush()
-
-
-@pytest.fixture(autouse=True)
 def broker_watch():
     """A broker outage one test saw is not the next test's (the first publish after one asks for a relay)."""
     from apps.notifications.services.outbox import BrokerWatch

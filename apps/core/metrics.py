@@ -1,11 +1,11 @@
 """Prometheus metrics (SPEC §13) that stay right with any number of gunicorn and Celery processes, on any host.
 
 Counters and histograms are kept in Redis, recorded where the event happens (the web process for requests and
-acceptances, the worker for sends), summed in the process and sent at most once a second in one pipeline; `GET
-/metrics` reads them back with one HGETALL and renders them with prometheus_client. Gauges (queue lengths, paused
-instances, today's WhatsApp sends) are read at scrape time by the collector in apps/notifications/metrics.py.
-prometheus_client's own multiprocess mode needs every process on one host sharing a directory; the web and the
-workers here run in different containers.
+acceptances, the worker for sends) with one pipelined round trip (one per request: apps.core.middleware batches);
+`GET /metrics` reads them back with one HGETALL and renders them with prometheus_client. Gauges (queue lengths,
+paused instances, today's WhatsApp sends) are read at scrape time by the collector in
+apps/notifications/metrics.py. prometheus_client's own multiprocess mode needs every process on one host sharing a
+directory; the web and the workers here run in different containers.
 
 Without Redis (`make run`, tasks in-process) the numbers live in the process. Recording never fails the caller:
 with Redis unreachable it stops trying for a few seconds and the events of that time are not counted.
@@ -13,13 +13,12 @@ with Redis unreachable it stops trying for a few seconds and the events of that 
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,8 +33,6 @@ KEY = "ambacar:metrics"
 # Seconds: a provider call (SMTP, Evolution, a push service) and an HTTP request.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 100.0)
 _BACKOFF_SECONDS = 5.0
-# At most one pipeline per process per this many seconds.
-FLUSH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -94,46 +91,16 @@ def _bucket(value: float) -> str:
 
 
 class _RedisStore:
-    """Increments are summed in the process and sent at most once per FLUSH_SECONDS in one pipeline: a request pays
-    no Redis round trip of its own. A timer sends what is left when no later event comes; a read and the process's
-    exit send it first."""
-
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
         self._down_until = 0.0
-        self._pending: dict[str, float] = defaultdict(float)
-        self._lock = threading.Lock()
-        self._flushed_at = 0.0
-        self._timer: threading.Timer | None = None
-        self._pid = os.getpid()
-        atexit.register(self.flush)
 
     def add(self, increments: Iterable[tuple[str, float]]) -> None:
-        if self._pid != os.getpid():  # a forked child (prefork pool): its parent's buffer and timer are not its own
-            self._pid, self._pending, self._timer, self._lock = os.getpid(), defaultdict(float), None, threading.Lock()
-        with self._lock:
-            for field, amount in increments:
-                self._pending[field] += amount
-            due = time.monotonic() - self._flushed_at >= FLUSH_SECONDS
-            if not due and self._timer is None:
-                self._timer = threading.Timer(FLUSH_SECONDS, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
-        if due:
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, defaultdict(float)
-            self._flushed_at = time.monotonic()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        if not pending or time.monotonic() < self._down_until:
+        if time.monotonic() < self._down_until:
             return
         try:
             pipe = self.client.pipeline(transaction=False)
-            for field, amount in pending.items():
+            for field, amount in increments:
                 if float(amount).is_integer():
                     pipe.hincrby(KEY, field, int(amount))
                 else:
@@ -144,7 +111,6 @@ class _RedisStore:
             logger.warning("metrics not recorded for %ss: Redis unavailable (%s)", _BACKOFF_SECONDS, exc)
 
     def read(self) -> dict[str, float]:
-        self.flush()  # this process's own recent events are in the answer
         return {k.decode(): float(v) for k, v in self.client.hgetall(KEY).items()}
 
 
@@ -162,9 +128,6 @@ class _LocalStore:
         with self._lock:
             return dict(self._values)
 
-    def flush(self) -> None:
-        pass
-
 
 @lru_cache(maxsize=4)
 def _store_for(url: str) -> _RedisStore | _LocalStore:
@@ -175,13 +138,38 @@ def store() -> _RedisStore | _LocalStore:
     return _store_for(settings.REDIS_URL or "")
 
 
-def metrics_flush() -> None:
-    """Send what this process buffered now (tests; a process about to stop flushes at exit by itself)."""
-    store().flush()
+class _Batch(threading.local):
+    increments: list[tuple[str, float]] | None = None
+
+
+_batch = _Batch()
+
+
+@contextmanager
+def metrics_batch() -> Iterator[None]:
+    """Everything recorded inside (a request's acceptance counters and its own count and latency) goes to Redis in
+    one pipeline at the end, instead of one round trip each. Nested batches join the outer one."""
+    if _batch.increments is not None:
+        yield
+        return
+    _batch.increments = []
+    try:
+        yield
+    finally:
+        increments, _batch.increments = _batch.increments, None
+        if increments:
+            store().add(increments)
+
+
+def _record(increments: list[tuple[str, float]]) -> None:
+    if _batch.increments is not None:
+        _batch.increments.extend(increments)
+    else:
+        store().add(increments)
 
 
 def metrics_count(name: str, amount: int = 1, **labels: str) -> None:
-    store().add([(_field(name, labels), amount)])
+    _record([(_field(name, labels), amount)])
 
 
 def metrics_count_on_commit(name: str, amount: int = 1, **labels: str) -> None:
@@ -198,14 +186,14 @@ def _observation(name: str, seconds: float, labels: dict[str, str]) -> list[tupl
 
 
 def metrics_observe(name: str, seconds: float, **labels: str) -> None:
-    store().add(_observation(name, seconds, labels))
+    _record(_observation(name, seconds, labels))
 
 
 def metrics_http_request(*, route: str, method: str, status: int, seconds: float) -> None:
     """One request: its count and its duration, in one round trip."""
     labels = {"route": route, "method": method}
     counted = (_field("ambacar_http_requests_total", {**labels, "status": str(status)}), 1)
-    store().add([counted, *_observation("ambacar_http_request_duration_seconds", seconds, labels)])
+    _record([counted, *_observation("ambacar_http_request_duration_seconds", seconds, labels)])
 
 
 def recorded_families() -> Iterator[CounterMetricFamily | HistogramMetricFamily]:

@@ -200,3 +200,12 @@ def test_the_publish_is_one_redis_round_trip(client_api, customer, fake_senders,
     redis_commands.clear()
     assert notification_enqueue(row.id)
     assert len(redis_commands) == 1, redis_commands
+
+
+@pytest.mark.skipif(not app.conf.broker_url.startswith("redis"), reason="the broker is Redis only with REDIS_URL")
+def test_a_dispatch_costs_three_redis_round_trips(client_api, customer, fake_senders, queued_only, redis_commands):
+    client_api.post(URL, SEED_EXAMPLE, format="json")
+    redis_commands.clear()
+    assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202
+    # The configuration's version, the publish, and the request's metrics (its acceptance counters with it).
+    assert len(redis_commands) == 3, redis_commands

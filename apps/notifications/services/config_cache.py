@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from rest_framework_api_key.models import APIKey
@@ -119,6 +120,24 @@ class _Local:
     lock = threading.Lock()
 
 
+class _Request(threading.local):
+    """Within one HTTP request the version is read once (authentication, validation and the plan all ask)."""
+
+    active = False
+    checked = False
+
+
+_request = _Request()
+
+
+def _request_started(**kwargs) -> None:
+    _request.active, _request.checked = True, False
+
+
+def _request_finished(**kwargs) -> None:
+    _request.active, _request.checked = False, False
+
+
 def _shared_version() -> tuple[bool, str | None]:
     """(trusted, version): the version every process compares; untrusted when the cache cannot be read."""
     try:
@@ -130,8 +149,11 @@ def _shared_version() -> tuple[bool, str | None]:
 
 def config_snapshot() -> ConfigSnapshot:
     """This process's snapshot, reloaded when another process (or this one) changed the configuration."""
-    trusted, version = _shared_version()
     current = _Local.snapshot
+    if _request.checked and current is not None:
+        return current
+    trusted, version = _shared_version()
+    _request.checked = _request.active and trusted
     if (
         trusted
         and current is not None
@@ -177,6 +199,8 @@ def _on_change(sender, **kwargs) -> None:
 
 
 def config_cache_connect_signals() -> None:
+    request_started.connect(_request_started, dispatch_uid="config-cache-request-started")
+    request_finished.connect(_request_finished, dispatch_uid="config-cache-request-finished")
     for model in CACHED_MODELS:
         post_save.connect(_on_change, sender=model, dispatch_uid=f"config-cache-save-{model._meta.label}")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"config-cache-delete-{model._meta.label}")
