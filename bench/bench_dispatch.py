@@ -44,6 +44,9 @@ BODY = {
     },
 }
 
+# Production runs behind a TLS proxy that says so (SECURE_PROXY_SSL_HEADER); without it DEBUG off redirects to https.
+PROXY = {"X-Forwarded-Proto": "https"}
+
 # wrk's Lua: POST the body; `done` prints one JSON line (wrk's own summary has no p95). With PACE_RPS set, `delay`
 # spaces the thread's requests on a fixed schedule (LuaJIT's ffi gives the wall clock wrk's Lua lacks).
 WRK_LUA = r"""
@@ -60,6 +63,7 @@ end
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Forwarded-Proto"] = "https"
 local key = os.getenv("BENCH_KEY")
 if key and key ~= "" then wrk.headers["Authorization"] = "Api-Key " .. key end
 local pace = tonumber(os.getenv("PACE_RPS") or "0")
@@ -151,7 +155,7 @@ def wait_ready(port: int, key: str) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{URL_PATH}",
         data=json.dumps(BODY).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Api-Key {key}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Api-Key {key}", **PROXY},
     )
     for _ in range(100):
         try:
