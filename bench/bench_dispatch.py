@@ -145,7 +145,17 @@ def prepare(env: dict[str, str]) -> str:
 
 
 def serve(app: str, port: int, env: dict[str, str], log) -> subprocess.Popen:
-    command = [GUNICORN, app, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "sync"]
+    command = [
+        GUNICORN,
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--no-control-socket",
+    ]
     if app.startswith("config."):
         command += ["-c", "config/gunicorn.conf.py"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
