@@ -209,3 +209,22 @@ def test_a_dispatch_costs_three_redis_round_trips(client_api, customer, fake_sen
     assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202
     # The configuration's version, the publish, and the request's metrics (its acceptance counters with it).
     assert len(redis_commands) == 3, redis_commands
+
+
+def test_the_answer_is_what_its_serializer_renders(client_api, customer, fake_senders, queued_only):
+    """The 202 body is built without the serializer (its cost); it must stay exactly what the schema's serializer
+    renders for the same dispatch."""
+    from apps.notifications.serializers.dispatch import DispatchAcceptedSerializer
+
+    body = client_api.post(URL, SEED_EXAMPLE, format="json").json()
+    dispatch = Dispatch.objects.get(id=body["dispatch_id"])
+    [row] = dispatch.notifications.all()
+    expected = DispatchAcceptedSerializer(
+        {
+            **body,
+            "dispatch_id": dispatch.id,
+            "notifications": [{"id": row.id, "channel": row.channel, "status": "pending"}],
+            "created_at": dispatch.created_at,
+        }
+    ).data
+    assert body == expected

@@ -122,21 +122,27 @@ class DispatchAcceptedSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+_CREATED_AT = serializers.DateTimeField()
+
+
 def dispatch_accepted_body(dispatch) -> dict:
+    """DispatchAcceptedSerializer's output (its schema), built directly: every value is already plain, and building
+    the serializer's fields cost more per dispatch than the rest of the answer."""
     # The rows just inserted, not read back.
     first = dispatch.first_rows[0] if getattr(dispatch, "first_rows", None) else None
-    body = {
+    notifications = [{"id": str(first.id), "channel": str(first.channel), "status": str(first.status)}] if first else []
+    return {
         "dispatch_id": str(dispatch.id),
-        "status": DispatchStatus.QUEUED,  # the answer to an acceptance, whatever the worker did since
-        "event_type": dispatch.event_type,
-        "channel_plan": list(dispatch.channel_plan),
-        "notifications": [{"id": str(first.id), "channel": first.channel, "status": first.status}] if first else [],
+        "status": str(DispatchStatus.QUEUED),  # the answer to an acceptance, whatever the worker did since
+        "event_type": str(dispatch.event_type),
+        "channel_plan": [str(channel) for channel in dispatch.channel_plan],
+        "notifications": notifications,
         "excluded_channels": [
-            {"channel": e.channel, "code": e.code, "detail": e.detail} for e in getattr(dispatch, "excluded", [])
+            {"channel": str(e.channel), "code": e.code, "detail": e.detail} for e in getattr(dispatch, "excluded", [])
         ],
-        "created_at": dispatch.created_at,  # rendered in TIME_ZONE, as every timestamp of the API
+        # Rendered in TIME_ZONE, as every timestamp of the API.
+        "created_at": _CREATED_AT.to_representation(dispatch.created_at),
     }
-    return DispatchAcceptedSerializer(body).data
 
 
 class NotificationDetailSerializer(serializers.ModelSerializer):
