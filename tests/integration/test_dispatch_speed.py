@@ -26,6 +26,8 @@ from config.celery import app
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/notifications/events/dispatch/"
+# The one-statement writes are PostgreSQL's (a data-modifying CTE, array subqueries); SQLite takes the ORM's path.
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the counted path is PostgreSQL's")
 
 
 @pytest.fixture
@@ -73,6 +75,7 @@ def _plan_of(customer, length: int) -> None:
         )
 
 
+@on_postgresql
 @pytest.mark.parametrize("length", [1, 2, 3])
 def test_three_statements_per_dispatch_whatever_the_plan(client_api, customer, fake_senders, queued_only, length):
     _plan_of(customer, length)
@@ -84,6 +87,7 @@ def test_three_statements_per_dispatch_whatever_the_plan(client_api, customer, f
     assert statements == 3
 
 
+@on_postgresql
 def test_at_most_six_statements_with_an_idempotency_key(client_api, customer, fake_senders, queued_only):
     count_statements(client_api, HTTP_IDEMPOTENCY_KEY="warm-up")
     statements, _ = count_statements(client_api, HTTP_IDEMPOTENCY_KEY="a-new-key")
