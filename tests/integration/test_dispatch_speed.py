@@ -232,3 +232,16 @@ def test_the_answer_is_what_its_serializer_renders(client_api, customer, fake_se
         }
     ).data
     assert body == expected
+
+
+def test_with_the_version_unreadable_each_request_reads_the_configuration_once(
+    client_api, customer, fake_senders, queued_only, monkeypatch
+):
+    """Redis down: no snapshot can be trusted across requests, but one request still reads the database once."""
+    loads = []
+    real_load = config_cache._load
+    monkeypatch.setattr(config_cache, "_shared_version", lambda: (False, None))
+    monkeypatch.setattr(config_cache, "_load", lambda version: loads.append(version) or real_load(version))
+    for _ in range(2):
+        assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202
+    assert len(loads) == 2

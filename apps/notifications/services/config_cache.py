@@ -121,21 +121,22 @@ class _Local:
 
 
 class _Request(threading.local):
-    """Within one HTTP request the version is read once (authentication, validation and the plan all ask)."""
+    """Within one HTTP request the version is read once (authentication, validation and the plan all ask), and the
+    snapshot it chose serves the whole request, even one read from the database while Redis is down."""
 
     active = False
-    checked = False
+    snapshot: ConfigSnapshot | None = None
 
 
 _request = _Request()
 
 
 def _request_started(**kwargs) -> None:
-    _request.active, _request.checked = True, False
+    _request.active, _request.snapshot = True, None
 
 
 def _request_finished(**kwargs) -> None:
-    _request.active, _request.checked = False, False
+    _request.active, _request.snapshot = False, None
 
 
 def _shared_version() -> tuple[bool, str | None]:
@@ -149,35 +150,37 @@ def _shared_version() -> tuple[bool, str | None]:
 
 def config_snapshot() -> ConfigSnapshot:
     """This process's snapshot, reloaded when another process (or this one) changed the configuration."""
+    if _request.snapshot is not None:
+        return _request.snapshot
     current = _Local.snapshot
-    if _request.checked and current is not None:
-        return current
     trusted, version = _shared_version()
-    _request.checked = _request.active and trusted
     if (
         trusted
         and current is not None
         and current.version == version
         and time.monotonic() - current.loaded_at < settings.CONFIG_CACHE_SECONDS
     ):
-        return current
-    with _Local.lock:
-        snapshot = _load(version)
-        if trusted:
-            _Local.snapshot = snapshot
+        snapshot = current
+    else:
+        with _Local.lock:
+            snapshot = _load(version)
+            if trusted:
+                _Local.snapshot = snapshot
+    if _request.active:
+        _request.snapshot = snapshot
     return snapshot
 
 
 def config_cache_clear_local() -> None:
     """Forget this process's snapshot (as a new process would start); the shared version stays."""
-    _Local.snapshot = None
+    _Local.snapshot = _request.snapshot = None
 
 
 def config_version_bump() -> None:
     """Every process reloads on its next request. Announced now and again after the commit: a process that reloads
     between the two reads the state before the change, and the second announcement makes it reload again. Within one
     transaction (the seed writes hundreds of rows) only its first change is announced."""
-    _Local.snapshot = None
+    _Local.snapshot = _request.snapshot = None
     connection = transaction.get_connection()
     if any(hook is _bump for _, hook, _ in connection.run_on_commit):
         return
@@ -187,7 +190,7 @@ def config_version_bump() -> None:
 
 
 def _bump() -> None:
-    _Local.snapshot = None
+    _Local.snapshot = _request.snapshot = None
     try:
         cache.set(VERSION_KEY, uuid.uuid4().hex, None)
     except Exception:  # Redis down: the other processes read the database while they cannot see the version
