@@ -246,6 +246,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Seconds a process keeps its configuration snapshot (catalog, matrix, templates, tallers, API keys) without a
+# change being announced: a safety net; every change is announced (apps/notifications/services/config_cache.py).
+CONFIG_CACHE_SECONDS = env_int("CONFIG_CACHE_SECONDS", 300)
 
 # --- Email (SMTP through Django's mail backend) -------------------------------------------------
 EMAIL_BACKEND = env_str(

@@ -32,6 +32,17 @@ def fresh_local_pacer():
 
 
 @pytest.fixture(autouse=True)
+def fresh_config_cache():
+    """Each test starts without a configuration snapshot: the database is another one (flushed or rolled back),
+    and a rollback sends no signal to invalidate what the last test cached."""
+    from apps.notifications.services.config_cache import config_cache_clear_local
+
+    config_cache_clear_local()
+    yield
+    config_cache_clear_local()
+
+
+@pytest.fixture(autouse=True)
 def broker_watch():
     """A broker outage one test saw is not the next test's (the first publish after one asks for a relay)."""
     from apps.notifications.services.outbox import BrokerWatch

@@ -1,10 +1,11 @@
 """Prometheus metrics (SPEC §13) that stay right with any number of gunicorn and Celery processes, on any host.
 
 Counters and histograms are kept in Redis, recorded where the event happens (the web process for requests and
-acceptances, the worker for sends) with one pipelined round trip; `GET /metrics` reads them back with one HGETALL
-and renders them with prometheus_client. Gauges (queue lengths, paused instances, today's WhatsApp sends) are read
-at scrape time by the collector in apps/notifications/metrics.py. prometheus_client's own multiprocess mode needs
-every process on one host sharing a directory; the web and the workers here run in different containers.
+acceptances, the worker for sends) with one pipelined round trip (one per request: apps.core.middleware batches);
+`GET /metrics` reads them back with one HGETALL and renders them with prometheus_client. Gauges (queue lengths,
+paused instances, today's WhatsApp sends) are read at scrape time by the collector in
+apps/notifications/metrics.py. prometheus_client's own multiprocess mode needs every process on one host sharing a
+directory; the web and the workers here run in different containers.
 
 Without Redis (`make run`, tasks in-process) the numbers live in the process. Recording never fails the caller:
 with Redis unreachable it stops trying for a few seconds and the events of that time are not counted.
@@ -17,6 +18,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -136,8 +138,38 @@ def store() -> _RedisStore | _LocalStore:
     return _store_for(settings.REDIS_URL or "")
 
 
+class _Batch(threading.local):
+    increments: list[tuple[str, float]] | None = None
+
+
+_batch = _Batch()
+
+
+@contextmanager
+def metrics_batch() -> Iterator[None]:
+    """Everything recorded inside (a request's acceptance counters and its own count and latency) goes to Redis in
+    one pipeline at the end, instead of one round trip each. Nested batches join the outer one."""
+    if _batch.increments is not None:
+        yield
+        return
+    _batch.increments = []
+    try:
+        yield
+    finally:
+        increments, _batch.increments = _batch.increments, None
+        if increments:
+            store().add(increments)
+
+
+def _record(increments: list[tuple[str, float]]) -> None:
+    if _batch.increments is not None:
+        _batch.increments.extend(increments)
+    else:
+        store().add(increments)
+
+
 def metrics_count(name: str, amount: int = 1, **labels: str) -> None:
-    store().add([(_field(name, labels), amount)])
+    _record([(_field(name, labels), amount)])
 
 
 def metrics_count_on_commit(name: str, amount: int = 1, **labels: str) -> None:
@@ -154,14 +186,14 @@ def _observation(name: str, seconds: float, labels: dict[str, str]) -> list[tupl
 
 
 def metrics_observe(name: str, seconds: float, **labels: str) -> None:
-    store().add(_observation(name, seconds, labels))
+    _record(_observation(name, seconds, labels))
 
 
 def metrics_http_request(*, route: str, method: str, status: int, seconds: float) -> None:
     """One request: its count and its duration, in one round trip."""
     labels = {"route": route, "method": method}
     counted = (_field("ambacar_http_requests_total", {**labels, "status": str(status)}), 1)
-    store().add([counted, *_observation("ambacar_http_request_duration_seconds", seconds, labels)])
+    _record([counted, *_observation("ambacar_http_request_duration_seconds", seconds, labels)])
 
 
 def recorded_families() -> Iterator[CounterMetricFamily | HistogramMetricFamily]:

@@ -168,14 +168,17 @@ def test_health_503_when_database_does_not_answer(anon_api, monkeypatch):
 
 
 def test_health_503_for_an_api_key_caller_too(client_api, monkeypatch):
-    """Checking the key reads the database: when it is down the monitor still gets 503, not 500."""
+    """Checking the key reads the database (the configuration snapshot, on a process's first request or after a
+    change): when it is down the monitor still gets 503, not 500."""
     from django.db import OperationalError
-    from rest_framework_api_key.models import APIKey as KeyModel
+
+    from apps.notifications.services import config_cache
 
     def database_down(*args, **kwargs):
         raise OperationalError("could not connect to server: Connection refused")
 
-    monkeypatch.setattr(KeyModel.objects, "get_from_key", database_down)
+    config_cache.config_cache_clear_local()
+    monkeypatch.setattr(config_cache, "_load", database_down)
     r = client_api.get("/api/v1/health/database/")
     assert r.status_code == 503
     assert r.json() == {"status": "unhealthy"}

@@ -4,7 +4,8 @@ from rest_framework import serializers
 from apps.core.constants import Channel, DispatchStatus, EventType, NotificationStatus, Target
 from apps.core.logging import mask_recipient
 from apps.core.serializers import JSONTypesMixin
-from apps.notifications.models import NotificationLog, ServicePhase, ServiceType, Taller
+from apps.notifications.models import NotificationLog
+from apps.notifications.services.config_cache import config_snapshot
 from apps.notifications.services.dispatch import DispatchInput
 from apps.notifications.services.rendering import CONTEXT_MAX_KEYS, CONTEXT_VALUE_MAX_CHARS
 
@@ -30,12 +31,12 @@ class DispatchInputSerializer(JSONTypesMixin, serializers.Serializer):
 
     def validate_service_type_id(self, value):
         # Checked with the other fields (not in validate()), so one 400 names every bad field at once.
-        if not ServiceType.objects.filter(slug=value, is_active=True).exists():
+        if not config_snapshot().types_by_slug.get(value):
             raise serializers.ValidationError(f"El tipo de servicio '{value}' no existe; consulte el catálogo.")
         return value
 
     def validate_phase_id(self, value):
-        phase = ServicePhase.objects.filter(slug=value, is_active=True).first()
+        phase = config_snapshot().phases_by_slug.get(value)
         if phase is None:
             raise serializers.ValidationError(f"La fase '{value}' no existe; consulte /api/v1/notifications/catalog/.")
         return phase
@@ -43,7 +44,7 @@ class DispatchInputSerializer(JSONTypesMixin, serializers.Serializer):
     def validate_taller_id(self, value):
         if not value:
             return None
-        taller = Taller.objects.filter(slug=value, is_active=True).first()
+        taller = config_snapshot().tallers_by_slug.get(value)
         if taller is None:
             raise serializers.ValidationError(f"El taller '{value}' no existe.")
         return taller
@@ -65,20 +66,16 @@ class DispatchInputSerializer(JSONTypesMixin, serializers.Serializer):
     def validate(self, attrs):
         slug = attrs["service_type_id"]
         sub_slug = attrs.get("subtype_id") or None
+        snapshot = config_snapshot()
         # A slug naming a main type means the main type (colision-pintura is also a subtype's slug).
-        service_type = ServiceType.objects.filter(slug=slug, parent__isnull=True, is_active=True).first()
+        service_type = snapshot.service_type(slug, main=True)
         subtype = None
         if service_type is None:
-            # validate_service_type_id saw the slug exist: here it names a subtype.
-            subtype = (
-                ServiceType.objects.select_related("parent")
-                .filter(slug=slug, parent__isnull=False, is_active=True)
-                .order_by("parent__order", "parent__slug")
-                .first()
-            )
+            # validate_service_type_id saw the slug exist: here it names a subtype (the first main type's).
+            subtype = snapshot.service_type(slug, main=False)
             service_type = subtype.parent
         if sub_slug:
-            explicit = ServiceType.objects.filter(slug=sub_slug, parent=service_type, is_active=True).first()
+            explicit = snapshot.subtype_of(sub_slug, service_type)
             if explicit is None:
                 raise serializers.ValidationError(
                     {"subtype_id": f"'{sub_slug}' no es un subtipo de '{service_type.slug}'."}
@@ -125,20 +122,27 @@ class DispatchAcceptedSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+_CREATED_AT = serializers.DateTimeField()
+
+
 def dispatch_accepted_body(dispatch) -> dict:
-    first = dispatch.notifications.order_by("created_at").first()
-    body = {
+    """DispatchAcceptedSerializer's output (its schema), built directly: every value is already plain, and building
+    the serializer's fields cost more per dispatch than the rest of the answer."""
+    # The rows just inserted, not read back.
+    first = dispatch.first_rows[0] if getattr(dispatch, "first_rows", None) else None
+    notifications = [{"id": str(first.id), "channel": str(first.channel), "status": str(first.status)}] if first else []
+    return {
         "dispatch_id": str(dispatch.id),
-        "status": DispatchStatus.QUEUED,  # the answer to an acceptance, whatever the worker did since
-        "event_type": dispatch.event_type,
-        "channel_plan": list(dispatch.channel_plan),
-        "notifications": [{"id": str(first.id), "channel": first.channel, "status": first.status}] if first else [],
+        "status": str(DispatchStatus.QUEUED),  # the answer to an acceptance, whatever the worker did since
+        "event_type": str(dispatch.event_type),
+        "channel_plan": [str(channel) for channel in dispatch.channel_plan],
+        "notifications": notifications,
         "excluded_channels": [
-            {"channel": e.channel, "code": e.code, "detail": e.detail} for e in getattr(dispatch, "excluded", [])
+            {"channel": str(e.channel), "code": e.code, "detail": e.detail} for e in getattr(dispatch, "excluded", [])
         ],
-        "created_at": dispatch.created_at,  # rendered in TIME_ZONE, as every timestamp of the API
+        # Rendered in TIME_ZONE, as every timestamp of the API.
+        "created_at": _CREATED_AT.to_representation(dispatch.created_at),
     }
-    return DispatchAcceptedSerializer(body).data
 
 
 class NotificationDetailSerializer(serializers.ModelSerializer):

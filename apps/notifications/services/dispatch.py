@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.core.constants import Channel, DispatchStatus, Target
 from apps.core.exceptions import ApplicationError
@@ -16,14 +16,17 @@ from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import (
     CustomerContactInfo,
     Dispatch,
+    NotificationLog,
     OrchestrationConfig,
     ServicePhase,
     ServiceType,
     Taller,
     Vehicle,
 )
-from apps.notifications.services.outbox import notification_rows_create, notifications_enqueue_on_commit
-from apps.notifications.services.plan import ChannelPlan, channel_plan_build
+from apps.notifications.services.config_cache import config_snapshot
+from apps.notifications.services.dispatch_sql import dispatch_and_rows_insert
+from apps.notifications.services.outbox import notification_rows_build, notifications_enqueue_on_commit
+from apps.notifications.services.plan import ChannelPlan, channel_plan_build, customer_with_facts
 from apps.notifications.services.rendering import context_normalize, template_render
 
 
@@ -72,7 +75,7 @@ def _resolve_customer(data: DispatchInput) -> CustomerContactInfo | None:
                 "required", "customer_id es obligatorio cuando target es clients.", status_code=400, attr="customer_id"
             )
         return None
-    customer = CustomerContactInfo.objects.filter(customer_id=data.customer_id, is_active=True).first()
+    customer = customer_with_facts(data.customer_id)
     if customer is None and data.target == Target.CLIENTS:
         raise ApplicationError(
             "unknown_customer",
@@ -83,9 +86,7 @@ def _resolve_customer(data: DispatchInput) -> CustomerContactInfo | None:
 
 
 def _resolve_config(data: DispatchInput) -> OrchestrationConfig:
-    config = OrchestrationConfig.objects.filter(
-        service_type=data.service_type, target=data.target, is_active=True
-    ).first()
+    config = config_snapshot().configs.get((data.service_type.id, data.target))
     if config is None:
         raise ApplicationError(
             "no_orchestration_config",
@@ -111,11 +112,17 @@ def _plan_or_raise(plan: ChannelPlan) -> None:
     )
 
 
+def _accepted(dispatch: Dispatch, rows: list[NotificationLog], channel: str) -> None:
+    metrics_count_on_commit("ambacar_notifications_total", len(rows), channel=channel, status="created")
+    metrics_count_on_commit("ambacar_dispatches_total", status="accepted")
+    notifications_enqueue_on_commit([row.id for row in rows])
+
+
 def dispatch_accept(
     *, data: DispatchInput, get_sender: Callable[[str], ChannelSender] = default_get_sender
 ) -> Dispatch:
     customer = _resolve_customer(data)
-    taller = data.taller or Taller.objects.filter(is_default=True, is_active=True).first()
+    taller = data.taller or config_snapshot().default_taller
     config = _resolve_config(data)
     plan = channel_plan_build(
         config=config,
@@ -156,23 +163,30 @@ def dispatch_accept(
         )
 
     first = plan.channels[0]
-    with transaction.atomic():
-        dispatch = Dispatch.objects.create(
-            event_type=data.event_type,
-            service_type=data.service_type,
-            subtype=data.subtype,
-            phase=data.phase,
-            target=data.target,
-            customer=customer,
-            taller=taller,
-            context=data.context,
-            channel_plan=plan.channels,
-            rendered=rendered,
-            status=DispatchStatus.QUEUED,
-            request_id=current_request_id(),
-        )
-        rows = notification_rows_create(dispatch=dispatch, channel=first)
-        metrics_count_on_commit("ambacar_dispatches_total", status="accepted")
-        notifications_enqueue_on_commit([row.id for row in rows])
+    dispatch = Dispatch(
+        event_type=data.event_type,
+        service_type=data.service_type,
+        subtype=data.subtype,
+        phase=data.phase,
+        target=data.target,
+        customer=customer,
+        taller=taller,
+        context=data.context,
+        channel_plan=plan.channels,
+        rendered=rendered,
+        status=DispatchStatus.QUEUED,
+        request_id=current_request_id(),
+    )
+    if connection.vendor == "postgresql":
+        # One statement, atomic by itself: no transaction of its own (an Idempotency-Key's holds it otherwise).
+        rows = notification_rows_build(dispatch=dispatch, channel=first)
+        dispatch_and_rows_insert(dispatch, rows)
+        _accepted(dispatch, rows, first)
+    else:
+        with transaction.atomic():
+            dispatch.save(force_insert=True)
+            rows = NotificationLog.objects.bulk_create(notification_rows_build(dispatch=dispatch, channel=first))
+            _accepted(dispatch, rows, first)
+    dispatch.first_rows = rows
     dispatch.excluded = plan.excluded
     return dispatch

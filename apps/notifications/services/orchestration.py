@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.core.constants import Channel, Target
 from apps.core.exceptions import ApplicationError
 from apps.notifications.models import OrchestrationConfig, PhaseChannelConfig, ServicePhase, ServiceType
+from apps.notifications.services.config_cache import config_version_bump
 
 DEFAULT_CHANNEL_STATE: dict[str, bool] = {Channel.EMAIL: True, Channel.WHATSAPP: True, Channel.PUSH: False}
 CHANNELS: tuple[str, ...] = tuple(Channel.values)
@@ -190,6 +191,7 @@ def orchestration_matrix_update(*, config: OrchestrationConfig, matrix: Matrix) 
         PhaseChannelConfig.objects.bulk_create(to_create)
     if to_update or to_create:
         config.save(update_fields=["updated_at"])
+        config_version_bump()  # bulk writes send no signals
     return config
 
 
@@ -207,4 +209,6 @@ def orchestration_phases_initialize(*, config: OrchestrationConfig) -> int:
     ]
     # ignore_conflicts: a concurrent run that created the same cells first is not an error.
     PhaseChannelConfig.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        config_version_bump()  # bulk writes send no signals
     return len(missing)

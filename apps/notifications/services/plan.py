@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from apps.core.constants import Channel, Target
 from apps.core.phones import InvalidPhoneNumber, phone_to_e164
 from apps.core.ports import ChannelSender
 from apps.notifications.models import (
+    AbsentNumber,
+    CustomerChannelPreference,
     CustomerContactInfo,
     NotificationTemplate,
     OrchestrationConfig,
-    PhaseChannelConfig,
     PushSubscription,
     ServicePhase,
     ServiceType,
     Taller,
-    TallerChannelConfig,
 )
-from apps.notifications.services.templates import template_resolve
-from apps.notifications.services.whatsapp_senders import absent_numbers_among, whatsapp_sender_for
+from apps.notifications.services.config_cache import ConfigSnapshot, config_snapshot
+from apps.notifications.services.whatsapp_senders import absent_numbers_among
 
 
 @dataclass(frozen=True)
@@ -41,21 +45,53 @@ class ChannelPlan:
     whatsapp_sender: str = ""  # the Evolution instance that writes for the dispatch's taller
 
 
-def matrix_enabled_channels(*, config: OrchestrationConfig, phase: ServicePhase) -> set[str]:
-    return set(
-        PhaseChannelConfig.objects.filter(config=config, phase=phase, is_enabled=True).values_list("channel", flat=True)
+def customer_with_facts(customer_id: str) -> CustomerContactInfo | None:
+    """The active customer with what its plan needs (preferences, push devices, whether WhatsApp reported its phone
+    absent), on PostgreSQL in the same statement; elsewhere those are read when the plan asks."""
+    if connection.vendor != "postgresql":
+        return CustomerContactInfo.objects.filter(customer_id=customer_id, is_active=True).first()
+    since = timezone.now() - timedelta(days=settings.WHATSAPP_ABSENT_DAYS)
+    # Raw SQL written once per process: compiling the ORM's four subqueries cost more than running them.
+    return next(iter(CustomerContactInfo.objects.raw(_customer_sql(), [since, customer_id])), None)
+
+
+@lru_cache(maxsize=1)
+def _customer_sql() -> str:
+    q = connection.ops.quote_name
+    customer = CustomerContactInfo._meta
+    columns = ", ".join(f"c.{q(f.column)}" for f in customer.concrete_fields)
+    preference = q(CustomerChannelPreference._meta.db_table)
+    push = q(PushSubscription._meta.db_table)
+    absent = q(AbsentNumber._meta.db_table)
+    # Only quoted identifiers of the models are formatted in; the values are parameters.
+    return (
+        f"SELECT {columns}, "  # noqa: S608
+        f"ARRAY(SELECT p.channel FROM {preference} p WHERE p.customer_id = c.id ORDER BY p.priority) "
+        "AS preference_channels, "
+        f"ARRAY(SELECT p.is_enabled FROM {preference} p WHERE p.customer_id = c.id ORDER BY p.priority) "
+        "AS preference_enabled, "
+        f"ARRAY(SELECT s.id FROM {push} s WHERE s.customer_id = c.id AND s.is_active) AS push_ids, "
+        f"EXISTS(SELECT 1 FROM {absent} a WHERE a.phone = c.phone AND a.reported_at >= %s) AS phone_absent "
+        f"FROM {q(customer.db_table)} c WHERE c.customer_id = %s AND c.is_active LIMIT 1"
     )
+
+
+def matrix_enabled_channels(*, snapshot: ConfigSnapshot, config: OrchestrationConfig, phase: ServicePhase) -> set[str]:
+    return snapshot.enabled.get((config.id, phase.id), set())
 
 
 def customer_channel_order(customer: CustomerContactInfo | None) -> tuple[list[str], set[str]]:
     """(ordered channels, channels the customer turned off); the defaults when they chose nothing."""
     if customer is not None:
-        prefs = list(customer.channel_preferences.order_by("priority"))
+        if hasattr(customer, "preference_channels"):
+            prefs = list(zip(customer.preference_channels, customer.preference_enabled, strict=True))
+        else:
+            prefs = [(p.channel, p.is_enabled) for p in customer.channel_preferences.order_by("priority")]
         if prefs:
-            order = [p.channel for p in prefs if p.is_enabled]
-            disabled = {p.channel for p in prefs if not p.is_enabled}
+            order = [channel for channel, enabled in prefs if enabled]
+            disabled = {channel for channel, enabled in prefs if not enabled}
             # Preferences replace the defaults: a channel the customer did not list is off.
-            disabled |= {c for c in Channel.values if c not in {p.channel for p in prefs}}
+            disabled |= {c for c in Channel.values if c not in {channel for channel, _ in prefs}}
             return order, disabled
     return list(settings.DEFAULT_CHANNEL_PRIORITY), set()
 
@@ -69,15 +105,24 @@ def customer_recipients(channel: str, customer: CustomerContactInfo) -> list[str
             return [phone_to_e164(customer.phone)] if customer.phone else []
         except InvalidPhoneNumber:
             return []
-    subscriptions = PushSubscription.objects.filter(customer=customer, is_active=True).values_list("id", flat=True)
+    if hasattr(customer, "push_ids"):
+        subscriptions = customer.push_ids
+    else:
+        subscriptions = PushSubscription.objects.filter(customer=customer, is_active=True).values_list("id", flat=True)
     return [str(pk) for pk in subscriptions]
 
 
-def staff_recipients(channel: str, taller: Taller | None) -> list[str]:
+def _absent_among(recipients: list[str], customer: CustomerContactInfo | None) -> set[str]:
+    if customer is not None and hasattr(customer, "phone_absent") and recipients == [customer.phone]:
+        return set(recipients) if customer.phone_absent else set()
+    return absent_numbers_among(recipients)
+
+
+def staff_recipients(channel: str, taller: Taller | None, snapshot: ConfigSnapshot) -> list[str]:
     if taller is None or channel == Channel.PUSH:
         return []
-    row = TallerChannelConfig.objects.filter(taller=taller, channel=channel, is_enabled=True).first()
-    if row is None:
+    row = snapshot.taller_channels.get((taller.id, channel))
+    if row is None or not row.is_enabled:
         return []
     recipients = []
     for entry in row.staff_recipients or []:
@@ -90,6 +135,38 @@ def staff_recipients(channel: str, taller: Taller | None) -> list[str]:
             except InvalidPhoneNumber:
                 continue
     return recipients
+
+
+def template_from_snapshot(
+    snapshot: ConfigSnapshot,
+    *,
+    service_type: ServiceType | None,
+    subtype: ServiceType | None,
+    phase: ServicePhase,
+    channel: str,
+    target: str,
+) -> NotificationTemplate | None:
+    """template_resolve (apps.notifications.services.templates) over the snapshot: the subtype's active template,
+    else the main type's, else the generic one."""
+    if service_type is not None and service_type.parent_id is not None:
+        subtype = subtype or service_type
+        service_type = service_type.parent
+    if subtype is not None and service_type is None:
+        service_type = subtype.parent
+    by_level = {}
+    for template in snapshot.templates.get((phase.id, channel, target), []):
+        if template.subtype_id is not None:
+            if subtype is not None and template.subtype_id == subtype.id:
+                by_level["subtype"] = template
+        elif template.service_type_id is not None:
+            if service_type is not None and template.service_type_id == service_type.id:
+                by_level["type"] = template
+        else:
+            by_level["generic"] = template
+    for level in ("subtype", "type", "generic"):
+        if level in by_level:
+            return by_level[level]
+    return None
 
 
 _UNREACHABLE = {
@@ -113,7 +190,8 @@ def channel_plan_build(
     taller: Taller | None,
     get_sender: Callable[[str], ChannelSender],
 ) -> ChannelPlan:
-    enabled = matrix_enabled_channels(config=config, phase=phase)
+    snapshot = config_snapshot()
+    enabled = matrix_enabled_channels(snapshot=snapshot, config=config, phase=phase)
     if target == Target.CLIENTS:
         order, disabled_by_customer = customer_channel_order(customer)
     else:
@@ -135,12 +213,12 @@ def channel_plan_build(
         if target == Target.CLIENTS:
             recipients = customer_recipients(channel, customer) if customer else []
         else:
-            recipients = staff_recipients(channel, taller)
+            recipients = staff_recipients(channel, taller, snapshot)
         if not recipients:
             plan.excluded.append(Exclusion(channel, "unreachable", _UNREACHABLE[(target, channel)]))
             continue
         if channel == Channel.WHATSAPP:
-            absent = absent_numbers_among(recipients)
+            absent = _absent_among(recipients, customer if target == Target.CLIENTS else None)
             recipients = [number for number in recipients if number not in absent]
             if not recipients:
                 detail = (
@@ -149,14 +227,16 @@ def channel_plan_build(
                 detail += f"; no se intenta hasta {settings.WHATSAPP_ABSENT_DAYS} días después del aviso."
                 plan.excluded.append(Exclusion(channel, "not_on_whatsapp", detail))
                 continue
-            plan.whatsapp_sender = whatsapp_sender_for(taller)
+            own = snapshot.taller_channels.get((taller.id, Channel.WHATSAPP)) if taller is not None else None
+            # The instance that writes for the taller: its own, else EVOLUTION_INSTANCE (whatsapp_sender_for).
+            plan.whatsapp_sender = (own.evolution_instance if own else "") or settings.EVOLUTION_INSTANCE
         if not get_sender(channel).is_configured():
             plan.excluded.append(
                 Exclusion(channel, "channel_not_configured", f"{label} no está configurado en el servidor.")
             )
             continue
-        template = template_resolve(
-            service_type=service_type, subtype=subtype, phase=phase, channel=channel, target=target
+        template = template_from_snapshot(
+            snapshot, service_type=service_type, subtype=subtype, phase=phase, channel=channel, target=target
         )
         if template is None:
             plan.excluded.append(

@@ -36,6 +36,7 @@ from apps.notifications.seed.office import OFFICE_GROUP, OFFICE_PERMISSIONS
 from apps.notifications.seed.periodic import PERIODIC_TASKS, SCHEDULE_TIMEZONE, PeriodicTaskSeed
 from apps.notifications.seed.taller import DEFAULT_TALLER, TALLER_CHANNEL_DEFAULTS, TALLER_CHANNELS
 from apps.notifications.seed.templates import TEMPLATES
+from apps.notifications.services.config_cache import config_version_bump
 
 
 @dataclass
@@ -209,6 +210,7 @@ def _seed_taller(*, force: bool, report: SeedReport) -> None:
     others_default = Taller.objects.filter(is_default=True).exclude(slug=slug)
     if force:
         others_default.update(is_default=False)
+        config_version_bump()  # a queryset update sends no signal
     # Without force, an admin may have made another taller the default: that choice stays.
     defaults = {
         "name": DEFAULT_TALLER["name"],
