@@ -98,3 +98,23 @@ def test_workers_racing_never_send_closer_than_the_interval(pacer):
     assert len(sent_at) == 24
     assert min(gaps) >= interval - 1e-6  # the floor holds exactly (the e2e test measures it at the provider)
     assert pacer.sent_today(name) == 24
+
+
+def test_the_gap_counts_from_the_end_of_a_request_that_left_late(pacer):
+    """A busy worker may send a while after the gate stamped its time; `end` restarts the interval when the
+    request returned, so the provider never sees the next send sooner than the interval after this one."""
+    name = instance()
+    assert pacer.begin(name, "row-1", min_interval=0.5, cap=10).verdict == "go"
+    time.sleep(0.3)  # between the gate and the request's return: scheduling delay plus the request itself
+    pacer.end(name)
+
+    admission = pacer.begin(name, "row-2", min_interval=0.5, cap=10)
+
+    assert admission.verdict == "wait" and admission.value > 0.45  # measured from the gate it would be ~0.2
+
+
+def test_end_never_moves_the_last_send_back(pacer):
+    name = instance()
+    first = pacer.end(name)
+    assert pacer.begin(name, "row-1", min_interval=0, cap=10).verdict == "go"
+    assert pacer.end(name) >= first

@@ -319,3 +319,27 @@ def test_health_lists_every_instance_for_operators_only(client_api, anon_api, cu
     assert branch["paused_since"] is not None and "close" in branch["pause_reason"]
     assert body["channels"]["email"]["configured"] is True
     assert set(anon_api.get("/api/v1/analytics/health/").json()) == {"status"}
+
+
+def test_the_next_whatsapp_of_an_instance_waits_its_interval_from_the_end_of_the_last_request(
+    client_api, customer, fake_senders, instance, settings, monkeypatch
+):
+    """The provider must see the whole interval between two sends even when a request leaves late (a busy
+    worker) or takes long: the delivery service records the end of every request, a failed one too."""
+    settings.WHATSAPP_MIN_INTERVAL_SECONDS, settings.WHATSAPP_MAX_JITTER_SECONDS = 0.5, 0
+    sender = fake_senders["whatsapp"]
+    send = sender.send
+
+    def slow_send(message):
+        time.sleep(0.3)  # the request reaches the provider and returns this long after the gate
+        return send(message)
+
+    monkeypatch.setattr(sender, "send", slow_send)
+    sender.fail_next(SendError("Evolution no respondió a tiempo", ErrorKind.UNKNOWN_OUTCOME))
+
+    whatsapp, email = rows(dispatch(client_api))
+
+    assert (whatsapp.status, whatsapp.attempts, email.status) == ("failed", 1, "sent")
+    # Counted from the gate, the next send could go 0.2 s from now; counted from the request's end, 0.5 s.
+    admission = pacer().begin(instance, "next-row", min_interval=0.5, cap=100)
+    assert admission.verdict == "wait" and admission.value > 0.4

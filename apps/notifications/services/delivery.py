@@ -48,7 +48,12 @@ from apps.notifications.services.transitions import (
     outcome_dropped,
     row_unchanged,
 )
-from apps.notifications.services.whatsapp_senders import absent_number_record, whatsapp_gate, whatsapp_instance_pause
+from apps.notifications.services.whatsapp_senders import (
+    absent_number_record,
+    whatsapp_gate,
+    whatsapp_instance_pause,
+    whatsapp_pace_end,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +160,7 @@ def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSe
     )
     clock = time.monotonic()
     sender = get_sender(row.channel)
+    error: SendError | None = None
     try:
         result = _push_to_devices(row, sender) if row.channel == Channel.PUSH else sender.send(_outbound(row))
     except SendError as exc:
@@ -164,7 +170,10 @@ def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSe
         # have left: unknown outcome, which the channel's policy turns into a resend or a fallback.
         logger.exception("unexpected error sending notification %s", row.id)
         error = SendError(f"Error inesperado durante el envío: {type(exc).__name__}", ErrorKind.UNKNOWN_OUTCOME)
-    else:
+    finally:
+        if row.channel == Channel.WHATSAPP:
+            whatsapp_pace_end(row.sender or settings.EVOLUTION_INSTANCE)
+    if error is None:
         _attempt_finish(attempt, clock, succeeded=True)
         return _mark_sent(row, result.provider_message_id)
 

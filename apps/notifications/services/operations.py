@@ -22,7 +22,7 @@ from apps.core.ports import ChannelSender, OutboundMessage, PushKeys
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.models import CustomerContactInfo, PushSubscription
 from apps.notifications.services.push import push_subscription_record
-from apps.notifications.services.whatsapp_senders import whatsapp_instances_known, whatsapp_pace
+from apps.notifications.services.whatsapp_senders import whatsapp_instances_known, whatsapp_pace, whatsapp_pace_end
 
 WEBHOOK_PATH = "/api/webhooks/evolution/"
 # What the service needs from Evolution: receipts, sends it did not make itself, and connection changes.
@@ -86,7 +86,10 @@ def _whatsapp(sender, to: str, instance: str, sleep) -> Outcome:
         if gate.go:
             break
         sleep(max(0.0, (gate.defer_until - timezone.now()).total_seconds()))  # a command may wait its turn
-    result = sender.send(_test_message(Channel.WHATSAPP, number, sender=instance))
+    try:
+        result = sender.send(_test_message(Channel.WHATSAPP, number, sender=instance))
+    finally:
+        whatsapp_pace_end(instance)
     return Outcome(
         True, f"WhatsApp aceptado por Evolution API (instancia {instance}, id {result.provider_message_id})."
     )

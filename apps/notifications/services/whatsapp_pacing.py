@@ -9,6 +9,10 @@ bursts get banned. So the sends of one instance are spread on a timeline kept in
 - `begin` is the gate right before the request: it refuses (with how long to wait) while the last send of the
   instance is less than the minimum interval ago, and past the day's cap; otherwise it records the send. This is
   what guarantees the gap whatever the slots say: a worker that was late for its slot cannot crowd the next one.
+- `end` runs once the request has returned: it moves the instance's last send to now (never back). `begin`
+  stamps the time before the request leaves, and a busy worker (threads pool) may take a few milliseconds
+  between the gate and the request; measured from the end, the next send waits a whole interval after this one
+  reached the provider, so the provider never sees two sends closer than the interval.
 
 Nothing is locked: a worker killed while holding a slot leaves a gap in the timeline, never a stuck instance.
 Times are Redis's clock (TIME inside the scripts), so workers on machines with skewed clocks agree. Without
@@ -56,6 +60,14 @@ redis.call('DEL', KEYS[3])
 return {'go', tostring(sent + 1), tostring(now)}
 """
 
+_END = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now > last then redis.call('SET', KEYS[1], tostring(now), 'EX', ARGV[1]) end
+return tostring(math.max(now, last))
+"""
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -83,6 +95,7 @@ class RedisPacer:
         self.client = client
         self._reserve = client.register_script(_RESERVE)
         self._begin = client.register_script(_BEGIN)
+        self._end = client.register_script(_END)
 
     def reserve(self, instance: str, notification_id: str, gap: float) -> Slot:
         keys = [f"{PREFIX}:next:{instance}", f"{PREFIX}:slot:{instance}:{notification_id}"]
@@ -98,6 +111,9 @@ class RedisPacer:
         verdict, value, *at = self._begin(keys=keys, args=[min_interval, cap, DAY_TTL])
         verdict = verdict.decode() if isinstance(verdict, bytes) else verdict
         return Admission(verdict, float(value), float(at[0]) if at else 0.0)
+
+    def end(self, instance: str) -> float:
+        return float(self._end(keys=[f"{PREFIX}:last:{instance}"], args=[DAY_TTL]))
 
     def sent_today(self, instance: str) -> int:
         return int(self.client.get(f"{PREFIX}:day:{instance}:{_day()}") or 0)
@@ -138,6 +154,11 @@ class LocalPacer:
             self._days[day] = self._days.get(day, 0) + 1
             self._slots.pop((instance, notification_id), None)
             return Admission("go", self._days[day], now)
+
+    def end(self, instance: str) -> float:
+        with self._lock:
+            self._last[instance] = max(self._last.get(instance, 0.0), time.monotonic())
+            return self._last[instance]
 
     def sent_today(self, instance: str) -> int:
         with self._lock:

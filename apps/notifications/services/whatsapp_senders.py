@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
@@ -212,3 +213,13 @@ def whatsapp_pace(instance: str, key: str, *, sleep: Callable[[float], None] = t
         if time.monotonic() - started + admission.value > budget:
             return Gate(defer_until=timezone.now() + timedelta(seconds=admission.value))
         sleep(admission.value)
+
+
+def whatsapp_pace_end(instance: str) -> None:
+    """After the request to Evolution returned (whatever it answered): the next send of `instance` waits its
+    interval from now, not from the gate, so the gap holds at the provider too. The send is over by then: a Redis
+    failure here is logged and must not turn it into an unknown outcome."""
+    try:
+        pacer().end(instance)
+    except redis.RedisError:
+        logger.warning("whatsapp: could not record the end of a send of %s for pacing", instance, exc_info=True)
