@@ -270,8 +270,8 @@ class Stack:
         mark = log.stat().st_size if log.exists() else 0
         self._spawn(
             "worker",
-            ["celery", "-A", "config", "worker", "-l", "info", "-Q", "notifications,sync,maintenance", "--pool=solo",
-             "-n", f"faults-{os.getpid()}@%h"],
+            ["celery", "-A", "config", "worker", "-l", "info", "-Q", "notifications,sync,maintenance",
+             "--pool=threads", "--concurrency=4", "-n", f"faults-{os.getpid()}@%h"],
         )  # fmt: skip
         wait_for(lambda: b" ready." in log.read_bytes()[mark:], timeout=60, what="the worker")
 

@@ -1,9 +1,11 @@
 """The Celery app (`celery -A config worker ...`). Queues, routes and reliability settings: SPEC §8."""
 
 import os
+import time
 
 import django
 from celery import Celery, signals
+from django import db
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
@@ -74,3 +76,13 @@ def _refuse_half_configured_start(**kwargs):
     except ImproperlyConfigured as exc:
         # Celery logs and swallows exceptions of signal receivers; SystemExit stops the process.
         raise SystemExit(str(exc)) from exc
+
+
+@signals.task_postrun.connect
+def _close_broken_database_connections(**kwargs):
+    """The worker keeps its database connections between tasks (CELERY_DB_REUSE_MAX). One that saw an error or
+    outlived CONN_MAX_AGE is checked and closed here, as Django does at the end of a request; a healthy one is left
+    alone, since checking it would cost a round trip at the start of the next task."""
+    for conn in db.connections.all(initialized_only=True):
+        if conn.errors_occurred or (conn.close_at is not None and time.monotonic() >= conn.close_at):
+            conn.close_if_unusable_or_obsolete()

@@ -91,6 +91,7 @@ def worker_env(*, broker_url: str, smtp_port: int, evolution_url: str, **extra: 
         WHATSAPP_MIN_INTERVAL_SECONDS="0",
         WHATSAPP_MAX_JITTER_SECONDS="0",
         LOG_LEVEL="INFO",
+        WORKER_TASK_LOG_LEVEL="INFO",  # tests wait on Celery's "succeeded" lines
     )
     env.update(extra)
     return env
@@ -113,7 +114,8 @@ def running_worker(*, broker_url: str, smtp_port: int, evolution_url: str, log_p
             "info",
             "-Q",
             "notifications,sync,maintenance",
-            "--pool=solo",
+            "--pool=threads",
+            "--concurrency=4",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",

@@ -188,3 +188,26 @@ def test_a_redelivered_task_finds_the_row_moved_on(customer, fake_senders):
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("sent", 1)
     assert len(fake_senders["whatsapp"].sent) == 1
+
+
+@pytest.mark.parametrize("plan", [("email",), ("whatsapp", "email")])
+def test_a_row_the_relay_marks_queued_while_a_worker_holds_it_pending_is_still_sent(
+    customer, fake_senders, monkeypatch, plan
+):
+    """The relay sweep publishes a row, then marks it queued; a fast worker reads it still pending. Its claim
+    must not take the relay's move for another worker's: the row would stay queued with nobody to send it."""
+    from apps.notifications.services import delivery
+
+    row = row_for(customer, plan=plan)
+    assert row.status == "pending"
+    quiet_hours_check = delivery._defer_if_quiet
+
+    def relay_commits_meanwhile(read_row):
+        NotificationLog.objects.filter(id=read_row.id, status="pending").update(status="queued")
+        return quiet_hours_check(read_row)
+
+    monkeypatch.setattr(delivery, "_defer_if_quiet", relay_commits_meanwhile)
+
+    assert notification_send(notification_id=row.id).result == SENT
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 1)

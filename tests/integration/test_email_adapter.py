@@ -4,6 +4,7 @@ and a Message-ID that stays the same across the attempts of one notification."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from django.test import override_settings
 from apps.core.constants import ErrorKind
 from apps.core.exceptions import SendError
 from apps.core.ports import OutboundMessage
+from apps.notifications.adapters import get_sender, reset_senders
 from apps.notifications.adapters.email import EmailSender, message_id_for
 from tests.services import free_port
 
@@ -173,3 +175,39 @@ def test_a_newline_in_a_header_is_permanent_and_sends_nothing(smtp, sender, fiel
     error = send_error(sender, message(**{field: value}))
     assert error.kind == ErrorKind.PERMANENT
     assert smtp.messages == []
+
+
+def test_each_worker_thread_sends_over_its_own_connection_reused_across_its_messages(smtp):
+    """The threads pool: Django's SMTP backend sends under a lock, so a connection shared by the threads would
+    let one slot send at a time. Each thread gets its own sender and keeps its connection; fakes stay shared."""
+    reset_senders()
+    seen: dict[str, tuple] = {}
+
+    def slot(name: str):
+        sender = get_sender("email")
+        sockets = []
+        for i in range(3):
+            sender.send(message(notification_id=f"6f1c2a4e-0000-4000-8000-{name}{i:011d}"))
+            sockets.append(sender._connection.connection)
+        seen[name] = (sender, get_sender("email"), sockets)
+
+    try:
+        threads = [threading.Thread(target=slot, args=(f"{n}",)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        senders = {id(first) for first, again, _ in seen.values() if first is again}
+        assert len(senders) == 4  # one per thread, the same one every time in that thread
+        assert all(len({id(s) for s in sockets}) == 1 for _, _, sockets in seen.values())  # reused
+        assert len(smtp.messages) == 12
+        with override_settings(NOTIFICATION_SENDERS={"email": "tests.fakes.channel.FakeEmailSender"}):
+            shared = []
+            worker = threading.Thread(target=lambda: shared.append(get_sender("email")))
+            worker.start()
+            worker.join()
+            assert shared[0] is get_sender("email")  # a fake counts every thread's sends in one place
+    finally:
+        for sender, _, _ in seen.values():
+            sender.close()
+        reset_senders()

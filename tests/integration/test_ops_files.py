@@ -67,7 +67,7 @@ SPEC_VARIABLES = {
     "LANGUAGE_CODE",
 }
 
-WORKER_COMMAND = "celery -A config worker -l info -Q notifications,sync,maintenance --pool=solo"
+WORKER_COMMAND = "celery -A config worker -l info -Q notifications,sync,maintenance --pool=threads --concurrency=16"
 BEAT_COMMAND = "celery -A config beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler"
 HEALTH_PATH = "/api/v1/health/database/"
 # `NAME=value`, or `# NAME=value` (no spaces) for a variable shown commented out with its default.

@@ -61,6 +61,8 @@ def message_id_for(notification_id: str) -> str:
 
 class EmailSender:
     channel = "email"
+    # Django's SMTP backend sends under a lock: one connection per worker thread (adapters/__init__.py).
+    per_thread = True
 
     def __init__(self):
         self._connection = None

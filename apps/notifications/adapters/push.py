@@ -88,6 +88,8 @@ def push_payload(message: OutboundMessage) -> bytes:
 
 class PushSender:
     channel = "push"
+    # A requests.Session is not safe to share between threads: one per worker thread (adapters/__init__.py).
+    per_thread = True
 
     def __init__(self) -> None:
         self._http: requests.Session | None = None  # built on first send, then reused (keep-alive per host)

@@ -104,7 +104,9 @@ def _claim(row: NotificationLog) -> bool:
     """Take the row as it was read (status and attempt count unchanged) and count this attempt. On success `row`
     holds the attempt number that guards every later move of the row."""
     now = timezone.now()
-    claimed = NotificationLog.objects.filter(id=row.id, status=row.status, attempts=row.attempts).update(
+    # Either waiting status: the relay sweep marks a row queued after publishing it, and a fast worker may have read
+    # it still pending. The attempt count alone tells whether another worker claimed it in between.
+    claimed = NotificationLog.objects.filter(id=row.id, status__in=_WAITING, attempts=row.attempts).update(
         status=NotificationStatus.SENDING,
         claimed_at=now,
         attempts=row.attempts + 1,
@@ -128,7 +130,9 @@ def _defer(row: NotificationLog, until, *, why: str) -> SendOutcome:
     """Back to pending until `until`, before the claim (no attempt counted, nothing sent); the relay sweep hands
     it to the broker again in time."""
     now = timezone.now()
-    deferred = row_unchanged(row).update(status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now)
+    deferred = NotificationLog.objects.filter(id=row.id, status__in=_WAITING, attempts=row.attempts).update(
+        status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
+    )
     if not deferred:
         return SendOutcome(SKIPPED)
     logger.info("notification %s on %s deferred by %s until %s", row.id, row.channel, why, until.isoformat())

@@ -1,0 +1,257 @@
+"""The worker's send rate against the email adapter called directly, both against an SMTP server answering after 20 ms.
+
+One command from a fresh clone (PostgreSQL and Redis running; the database is created and migrated if missing):
+    .venv/bin/python bench/bench_worker.py
+    (options: --database-url postgres://postgres@127.0.0.1:5432/ambacar_bench_worker --redis-url
+    redis://127.0.0.1:6379/2 -n 600 -c 8 --delay 0.02 --rounds 3 --production-processes 2)
+
+It prints, for each round:
+- direct: the email adapter (apps.notifications.adapters.email.EmailSender) in a loop in -c threads, each with its
+  own sender, the most the worker could reach at that concurrency;
+- celery: the same number of emails as NotificationLog rows sent by `celery -A config worker --pool=threads
+  --concurrency=<c>` (one process), its rate and its ratio to direct (bar: 80 %);
+- production: the documented command (`--pool=threads --concurrency=16`), one process per core
+  (--production-processes), its rate (bar: 500 sends/s) and its ratio to direct at the same total concurrency.
+Rates of the worker are rows / (last row's sent_at - first publish), so the publishing is inside the time.
+The fake SMTP server (tests/fakes/smtp_server.py) runs in its own process. Figures are medians of the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PRODUCTION_CONCURRENCY = 16
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/ambacar_bench_worker")
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
+    p.add_argument("-n", type=int, default=600, help="emails per measurement")
+    p.add_argument("-c", type=int, default=8, help="concurrency of the direct loop and the celery worker")
+    p.add_argument("--delay", type=float, default=0.02, help="the fake SMTP server's answer time (s)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--production-processes", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--skip-production", action="store_true")
+    return p.parse_args()
+
+
+ARGS = parse()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SMTP_PORT = free_port()
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-secret-key",
+    "INTERNAL_API_SECRET_KEY": "bench-internal",
+    "DATABASE_URL": ARGS.database_url,
+    "REDIS_URL": ARGS.redis_url,
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_PORT": str(SMTP_PORT),
+    "EMAIL_TIMEOUT": "10",
+    "EMAIL_USE_TLS": "false",
+    "DEFAULT_FROM_EMAIL": "Ambacar Service <notificaciones@ambacar.test>",
+    "EVOLUTION_API_URL": "http://127.0.0.1:9",
+    "EVOLUTION_API_KEY": "bench-key",
+    "EVOLUTION_INSTANCE": "ambacar",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(ENV)
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database(ARGS.database_url)
+
+import django  # noqa: E402
+
+django.setup()
+
+import redis  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from apps.core.constants import Channel, NotificationStatus  # noqa: E402
+from apps.core.ports import OutboundMessage  # noqa: E402
+from apps.notifications.adapters.email import EmailSender  # noqa: E402
+from apps.notifications.models import CustomerContactInfo, NotificationLog  # noqa: E402
+from apps.notifications.tasks import send_notification_task  # noqa: E402
+from tests.factories import dispatch_with_rows  # noqa: E402
+
+
+def smtp_server() -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.smtp_server", "--port", str(SMTP_PORT), "--delay", str(ARGS.delay)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().startswith("ready"), "the fake SMTP server did not start"
+    return proc
+
+
+def message(i: int) -> OutboundMessage:
+    return OutboundMessage(
+        notification_id=f"00000000-0000-4000-8000-{i:012d}",
+        channel="email",
+        recipient=f"cliente{i}@example.com",
+        subject="Su vehículo está listo",
+        body="Hola,\nsu vehículo está listo para retirar.",
+        html_body="<p>Hola,<br>su vehículo está listo para retirar.</p>",
+    )
+
+
+def direct(n: int, concurrency: int) -> float:
+    """The adapter alone: `concurrency` threads, each with its own sender (its own SMTP connection)."""
+    per = [n // concurrency + (1 if k < n % concurrency else 0) for k in range(concurrency)]
+    barrier = threading.Barrier(concurrency + 1)
+
+    def run(k: int):
+        sender = EmailSender()
+        sender.send(message(10**9 + k))  # connect outside the timing, as the worker's connection is warm
+        barrier.wait()
+        for i in range(per[k]):
+            sender.send(message(k * 100_000 + i))
+        sender.close()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return n / (time.perf_counter() - started)
+
+
+def rows(n: int) -> list[str]:
+    customer = CustomerContactInfo.objects.get(customer_id="bench-worker")
+    ids = []
+    for _ in range(n):
+        [row] = dispatch_with_rows(
+            customer=customer, plan=(Channel.EMAIL,), recipients={Channel.EMAIL: [customer.email]}
+        )
+        ids.append(str(row.id))
+    NotificationLog.objects.filter(id__in=ids).update(status=NotificationStatus.QUEUED)
+    return ids
+
+
+def worker(concurrency: int, log: Path, name: str) -> subprocess.Popen:
+    """The production command, only its concurrency and node name vary; -l warning as production would log."""
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "notifications",
+        "--pool=threads", f"--concurrency={concurrency}", "-n", f"{name}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "INFO"}, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
+
+
+def celery_rate(n: int, concurrency: int, processes: int) -> float:
+    ids = rows(n)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-worker-"))
+    procs = [worker(concurrency, tmp / f"w{k}.log", f"bench{k}-{os.getpid()}") for k in range(processes)]
+    try:
+        deadline = time.time() + 60
+        while not all(b" ready." in (tmp / f"w{k}.log").read_bytes() for k in range(processes)):
+            if time.time() > deadline or any(p.poll() is not None for p in procs):
+                raise SystemExit("the worker did not start:\n" + (tmp / "w0.log").read_text()[-3000:])
+            time.sleep(0.2)
+        time.sleep(0.5)
+        started = time.time()
+        for row_id in ids:
+            send_notification_task.apply_async(args=[row_id])
+        deadline = time.time() + max(60, n / 20)
+        sent = NotificationLog.objects.filter(id__in=ids, status=NotificationStatus.SENT)
+        while sent.count() < n:
+            if time.time() > deadline:
+                raise SystemExit(f"only {sent.count()} of {n} sent; log:\n" + (tmp / "w0.log").read_text()[-3000:])
+            time.sleep(0.2)
+        last = max(sent.values_list("sent_at", flat=True)).timestamp()
+        return n / (last - started)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    call_command("seed_initial_data", verbosity=0)
+    CustomerContactInfo.objects.get_or_create(
+        customer_id="bench-worker", defaults={"name": "Cliente Bench", "email": "bench@example.com"}
+    )
+    redis.Redis.from_url(ARGS.redis_url).delete("notifications")
+    server = smtp_server()
+    results: dict[str, list[float]] = {"direct": [], "celery": [], "direct_prod": [], "production": []}
+    total = ARGS.production_processes * PRODUCTION_CONCURRENCY
+    try:
+        for r in range(ARGS.rounds):  # alternating, so drift on a shared machine hits every figure alike
+            results["direct"].append(direct(ARGS.n, ARGS.c))
+            results["celery"].append(celery_rate(ARGS.n, ARGS.c, 1))
+            line = (
+                f"round {r + 1}: direct -c {ARGS.c} {results['direct'][-1]:.0f}/s, celery {results['celery'][-1]:.0f}/s"
+            )
+            if not ARGS.skip_production:
+                results["direct_prod"].append(direct(2 * ARGS.n, total))
+                results["production"].append(celery_rate(2 * ARGS.n, PRODUCTION_CONCURRENCY, ARGS.production_processes))
+                line += f"; direct -c {total} {results['direct_prod'][-1]:.0f}/s"
+                line += f", production {results['production'][-1]:.0f}/s"
+            print(line, flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    med = {k: statistics.median(v) for k, v in results.items() if v}
+    print(f"\nfake SMTP answering after {ARGS.delay * 1000:.0f} ms, {ARGS.n} emails, median of {ARGS.rounds} rounds")
+    print(f"direct adapter loop, {ARGS.c} threads:      {med['direct']:7.1f} sends/s")
+    print(f"celery --pool=threads -c {ARGS.c} (1 process): {med['celery']:7.1f} sends/s")
+    print(f"  ratio celery / direct: {med['celery'] / med['direct']:.1%}  (bar 80 %)")
+    if "production" in med:
+        print(f"direct adapter loop, {total} threads:     {med['direct_prod']:7.1f} sends/s")
+        print(
+            f"production: {ARGS.production_processes} × celery --pool=threads -c {PRODUCTION_CONCURRENCY}: "
+            f"{med['production']:7.1f} sends/s  (bar 500/s), "
+            f"ratio to direct {med['production'] / med['direct_prod']:.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
