@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint migrate seed api-key worker beat check-deploy schema clean
+.PHONY: run test lint migrate seed api-key worker beat check-deploy schema clean bench-dispatch bench-worker bench-whatsapp bench-analytics bench-sync
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,27 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .dev-api-key staticfiles
+
+## Benchmarks (docs/benchmarks.md): each creates its scratch database in the local PostgreSQL and uses its own
+## Redis database; none runs in CI.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+ROWS ?= 1000000
+
+bench-dispatch: $(STAMP)
+	DATABASE_URL=$(BENCH_PG)/ambacar_bench_dispatch REDIS_URL=redis://127.0.0.1:6379/7 $(PY) bench/bench_dispatch.py
+
+bench-worker: $(STAMP)
+	$(PY) bench/bench_worker.py --database-url $(BENCH_PG)/ambacar_bench_worker --redis-url redis://127.0.0.1:6379/2
+
+bench-whatsapp: $(STAMP)
+	$(PY) bench/bench_whatsapp_pacing.py --database-url $(BENCH_PG)/ambacar_bench_worker --redis-url redis://127.0.0.1:6379/2
+
+# Rows left by an earlier run would be measured as bloat: the database is recreated every time.
+bench-analytics: $(STAMP)
+	dropdb -h 127.0.0.1 -U postgres --if-exists ambacar_bench_analytics
+	createdb -h 127.0.0.1 -U postgres ambacar_bench_analytics
+	DEBUG=true DATABASE_URL=$(BENCH_PG)/ambacar_bench_analytics $(PY) manage.py migrate --noinput --verbosity 0
+	DATABASE_URL=$(BENCH_PG)/ambacar_bench_analytics $(PY) bench/bench_analytics.py --rows $(ROWS)
+
+bench-sync: $(STAMP)
+	DATABASE_URL=$(BENCH_PG)/ambacar_bench_sync REDIS_URL=redis://127.0.0.1:6379/8 $(PY) bench/bench_sync.py
