@@ -40,61 +40,59 @@ class ApplicationErrorResponseSerializer(serializers.Serializer):
     errors = ErrorItemSerializer(many=True)
 
 
-class _BodyErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=BODY_ERROR_CODES)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True, help_text=_ERROR_WHERE)
+def _error_response(response: str, item: str, codes, types, description: str, where: str = ""):
+    """The envelope of one kind of refusal, its `errors[].code` limited to `codes`. The class names are the
+    OpenAPI component names (`<response>Response`, `_<item>Error` and its `CodeEnum`)."""
+    # DRF orders declared fields by when they were created: code, detail, attr.
+    item_fields = {"code": serializers.ChoiceField(choices=codes), "detail": serializers.CharField()}
+    item_fields["attr"] = serializers.CharField(allow_null=True, **({"help_text": where} if where else {}))
+    error = type(f"_{item}ErrorSerializer", (serializers.Serializer,), {"__module__": __name__, **item_fields})
+    fields = {"type": serializers.ChoiceField(choices=types), "errors": error(many=True)}
+    return type(
+        f"{response}ResponseSerializer",
+        (serializers.Serializer,),
+        {"__module__": __name__, "__doc__": description, **fields},
+    )
 
 
-class UnreadableBodyResponseSerializer(serializers.Serializer):
+UnreadableBodyResponseSerializer = _error_response(
+    "UnreadableBody",
+    "Body",
+    BODY_ERROR_CODES,
+    ClientErrorEnum.choices,
     """400 `client_error`: el cuerpo no es JSON (`parse_error`) o trae algo que ningún campo admite: el carácter
     NUL (`null_character`) o un sustituto UTF-16 suelto (`lone_surrogate`) en un texto o una clave, un número no
-    finito (`non_finite_number`) o más de 32 niveles de anidación (`nesting_too_deep`)."""
+    finito (`non_finite_number`) o más de 32 niveles de anidación (`nesting_too_deep`).""",
+    where=_ERROR_WHERE,
+)
 
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = _BodyErrorSerializer(many=True)
-
-
-class _ParameterErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=PARAMETER_ERROR_CODES)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True, help_text=_ERROR_WHERE)
-
-
-class UnreadableParameterResponseSerializer(serializers.Serializer):
+UnreadableParameterResponseSerializer = _error_response(
+    "UnreadableParameter",
+    "Parameter",
+    PARAMETER_ERROR_CODES,
+    ClientErrorEnum.choices,
     """400 `client_error`: un parámetro de la URL, un valor de la ruta, una cabecera o una cookie trae el carácter
-    NUL (`null_character`), o la URL trae demasiados parámetros (`too_many_parameters`)."""
+    NUL (`null_character`), o la URL trae demasiados parámetros (`too_many_parameters`).""",
+    where=_ERROR_WHERE,
+)
 
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = _ParameterErrorSerializer(many=True)
-
-
-class _TooLargeErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[("request_too_large", "request_too_large")])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class RequestTooLargeResponseSerializer(serializers.Serializer):
+RequestTooLargeResponseSerializer = _error_response(
+    "RequestTooLarge",
+    "TooLarge",
+    [("request_too_large", "request_too_large")],
+    ClientErrorEnum.choices,
     """413 `request_too_large`: el cuerpo supera DATA_UPLOAD_MAX_MEMORY_SIZE (2,5 MB salvo otra
-    configuración)."""
+    configuración).""",
+)
 
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = _TooLargeErrorSerializer(many=True)
-
-
-class _DatabaseUnavailableErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[("database_unavailable", "database_unavailable")])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class DatabaseUnavailableResponseSerializer(serializers.Serializer):
+DatabaseUnavailableResponseSerializer = _error_response(
+    "DatabaseUnavailable",
+    "DatabaseUnavailable",
+    [("database_unavailable", "database_unavailable")],
+    ServerErrorEnum.choices,
     """503 `database_unavailable`: PostgreSQL no responde (reinicio, conmutación); no se guardó nada y la misma
-    petición puede repetirse (cabecera `Retry-After`)."""
-
-    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = _DatabaseUnavailableErrorSerializer(many=True)
+    petición puede repetirse (cabecera `Retry-After`).""",
+)
 
 
 class AutoSchema(StandardizedAutoSchema):
