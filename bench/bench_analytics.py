@@ -6,11 +6,12 @@
 
 Inserts N NotificationLog rows (and their dispatches) in time order over the last --span-days days, with a
 realistic mix of channels, statuses and fallbacks, in chunks by COPY with the rollup's triggers off (as for rows
-that exist before migration analytics 0001); builds the rollup with rollup_rebuild(), the migration's own path;
+that exist before the rollup's migrations); builds the rollup with rollup_rebuild(), the migrations' own path;
 runs VACUUM ANALYZE; then prints, as the median of 3 alternating rounds (each the median of --repeat runs after a
 warm-up):
-- analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at local noon
-  yesterday (the worst cut: half a day read from the log), analytics_channel_health() and analytics_recent();
+- analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at 12:30 local
+  yesterday (the worst cut: half a day of each partial day from the hourly rollup, and half an hour on each side
+  of the cut from the log), analytics_channel_health() and analytics_recent();
 - against the baselines measured in the same run: a `SELECT 1` round trip, and the same counts read from the log
   (selectors.summary_counts_from_log / health_counts_from_log: the selectors before the rollup, SQLite's path);
 - the EXPLAIN (ANALYZE) plans of the rollup statements;
@@ -312,7 +313,10 @@ def main() -> int:
 
             started = time.perf_counter()
             rollup_rebuild()
-            print(f"Resumen diario reconstruido desde el registro en {time.perf_counter() - started:.1f} s", flush=True)
+            print(
+                f"Resumen diario y por hora reconstruido desde el registro en {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 for table in (Dispatch._meta.db_table, NotificationLog._meta.db_table, *ROLLUP_TABLES):
@@ -320,7 +324,7 @@ def main() -> int:
             else:
                 cursor.execute("ANALYZE")
 
-        report(args, title="Esquema actual (resumen diario, analytics 0001)")
+        report(args, title="Esquema actual (resumen diario y por hora, analytics 0002)")
         if connection.vendor == "postgresql":
             trigger_cost(args)
         if migrated is not None:
@@ -405,7 +409,16 @@ def restore_schema(connection, migrated: tuple[str | None, str | None]) -> None:
             print(f"   {sql}")
 
 
-ROLLUP_TABLES = ("analytics_logday", "analytics_logdaypending", "analytics_dispatchday", "analytics_dispatchdaypending")
+ROLLUP_TABLES = (
+    "analytics_logday",
+    "analytics_logdaypending",
+    "analytics_dispatchday",
+    "analytics_dispatchdaypending",
+    "analytics_loghour",
+    "analytics_loghourpending",
+    "analytics_dispatchhour",
+    "analytics_dispatchhourpending",
+)
 WINDOWS = (1, 7, 30, 90, 365)
 
 
@@ -464,15 +477,18 @@ def report(args: argparse.Namespace, *, title: str) -> None:
         subjects[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
         subjects[f"log summary(days={days})"] = from_log(days)
         pairs.append((f"summary(days={days})", f"log summary(days={days})"))
-    # The worst cut for the rollup: a window that starts at local noon makes it read half a day from the log.
+    # The worst cut for the rollup: at 12:30 local each partial day reads half a day of hourly rows, plus the 30
+    # minutes of the log on each side of the cut (a cut on a whole hour reads none).
     tz = timezone.get_default_timezone()
-    noon = timezone.make_aware(
-        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()) + timedelta(hours=12), tz
+    cut = timezone.make_aware(
+        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time())
+        + timedelta(hours=12, minutes=30),
+        tz,
     )
     for days in (1, 365):
-        name = f"summary(days={days}, corte a mediodía)"
-        subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=noon)
-        subjects[f"log {name}"] = lambda days=days: selectors.summary_counts_from_log(noon - timedelta(days=days), noon)
+        name = f"summary(days={days}, corte a las 12:30)"
+        subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=cut)
+        subjects[f"log {name}"] = lambda days=days: selectors.summary_counts_from_log(cut - timedelta(days=days), cut)
         pairs.append((name, f"log {name}"))
     subjects["channel_health()"] = lambda: selectors.analytics_channel_health()
     subjects["log channel_health()"] = health_from_log

@@ -1,4 +1,6 @@
-"""The daily rollup that analytics reads instead of the log (docs/decisions.md, "Analítica desde un resumen diario").
+"""The rollup that analytics reads instead of the log (docs/decisions.md, "Analítica desde un resumen diario").
+
+Per local day for the whole days of a window; per UTC hour for its two partial days.
 
 On PostgreSQL, triggers on the log and on the dispatches append a signed delta (+n, −n) to the pending tables in
 the same transaction as the write, so `rollup + pending` always equals the raw tables; the fold task moves pending
@@ -77,3 +79,72 @@ class DispatchDayPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.total:+d}"
+
+
+class LogHour(models.Model):
+    """NotificationLog rows per UTC hour (its start), channel, status, fallback and daily-cap failure."""
+
+    hour = models.DateTimeField("hora (inicio, UTC)")
+    channel = models.CharField("canal", max_length=16)
+    status = models.CharField("estado", max_length=16)
+    fallback = models.BooleanField("respaldo")
+    capped = models.BooleanField("tope diario de WhatsApp")
+    total = models.BigIntegerField("filas")
+
+    class Meta:
+        verbose_name = "resumen por hora del registro"
+        verbose_name_plural = "resúmenes por hora del registro"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "channel", "status", "fallback", "capped"], name="analytics_loghour_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:%M} {self.channel} {self.status}: {self.total}"
+
+
+class LogHourPending(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    hour = models.DateTimeField("hora (inicio, UTC)")
+    channel = models.CharField("canal", max_length=16)
+    status = models.CharField("estado", max_length=16)
+    fallback = models.BooleanField("respaldo")
+    capped = models.BooleanField("tope diario de WhatsApp")
+    total = models.BigIntegerField("filas")
+
+    class Meta:
+        verbose_name = "cambio pendiente del resumen por hora del registro"
+        verbose_name_plural = "cambios pendientes del resumen por hora del registro"
+        indexes = [models.Index(fields=["hour"], name="analytics_loghourpending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:%M} {self.channel} {self.status}: {self.total:+d}"
+
+
+class DispatchHour(models.Model):
+    """Dispatches per UTC hour (its start)."""
+
+    hour = models.DateTimeField("hora (inicio, UTC)", unique=True)
+    total = models.BigIntegerField("despachos")
+
+    class Meta:
+        verbose_name = "resumen por hora de despachos"
+        verbose_name_plural = "resúmenes por hora de despachos"
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:%M}: {self.total}"
+
+
+class DispatchHourPending(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    hour = models.DateTimeField("hora (inicio, UTC)")
+    total = models.BigIntegerField("despachos")
+
+    class Meta:
+        verbose_name = "cambio pendiente del resumen por hora de despachos"
+        verbose_name_plural = "cambios pendientes del resumen por hora de despachos"
+        indexes = [models.Index(fields=["hour"], name="analytics_dispatchhourpend_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:%M}: {self.total:+d}"

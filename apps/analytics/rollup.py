@@ -1,15 +1,16 @@
-"""The daily rollup: fold, rebuild, check, and the counts of a window read from it (PostgreSQL only).
+"""The rollup: fold, rebuild, check, and the counts of a window read from it (PostgreSQL only).
 
-A window [since, now] covers whole local days plus two partial ones. Whole days come from rollup ∪ pending (exact
-even before a fold); each partial day is corrected from the raw log over the smaller side of its cut: the rows of
-that day before `since` are subtracted, or the day is left out and the rows from `since` on are added. The read of
-the raw log is therefore at most half a day, on the covering index of created_at.
+A window [since, now] covers whole local days plus two partial ones. Whole days come from the daily rollup ∪ pending
+(exact even before a fold); each partial day is corrected over the smaller side of its cut: the rows of that day
+before `since` are subtracted, or the day is left out and the rows from `since` on are added. A correction reads
+its whole UTC hours from the hourly rollup ∪ pending and only the leftover minutes at its ends from the raw log (on
+the covering index of created_at): under an hour of rows for a zone on whole hours, whatever the size of the log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from apps.analytics import sql
 from apps.core.constants import OPEN_STATUSES, SUCCESS_STATUSES, NotificationStatus
 
 ONE_MICROSECOND = timedelta(microseconds=1)
+ONE_HOUR = timedelta(hours=1)
 SENT = [str(s) for s in SUCCESS_STATUSES]
 DELIVERED = [str(NotificationStatus.DELIVERED), str(NotificationStatus.READ)]
 READ = str(NotificationStatus.READ)
@@ -82,18 +84,71 @@ def window_plan(since: datetime, until: datetime) -> tuple[date, date, list[Edge
     return first, last, edges
 
 
-def _edges_sql(edges: list[Edge], columns: str, table: str, params: list) -> str:
-    """Signed raw counts of the partial days, each tagged with its day; `columns` are grouped (may be empty)."""
+@dataclass(frozen=True)
+class Piece:
+    """A part of an edge: `hourly` reads the hourly rollup for [start, end), otherwise the raw log."""
+
+    hourly: bool
+    start: datetime
+    end: datetime
+
+
+def _hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def edge_pieces(edge: Edge) -> list[Piece]:
+    """The whole UTC hours of the edge from the hourly rollup, the minutes before the first and after the last from
+    the log."""
+    hours_start, hours_end = _hour_floor(edge.start), _hour_floor(edge.end)
+    if hours_start < edge.start:
+        hours_start += ONE_HOUR
+    if hours_start >= hours_end:
+        return [Piece(False, edge.start, edge.end)]
+    pieces = [Piece(True, hours_start, hours_end)]
+    if edge.start < hours_start:
+        pieces.append(Piece(False, edge.start, hours_start))
+    if hours_end < edge.end:
+        pieces.append(Piece(False, hours_end, edge.end))
+    return pieces
+
+
+def _edges_sql(
+    edges: list[Edge],
+    raw_columns: str,
+    hourly_columns: str,
+    raw_params: list,
+    tables: tuple[str, str, str],
+    params: list,
+) -> str:
+    """Signed counts of the partial days, each tagged with its day. `raw_columns` are the log's expressions (grouped,
+    with `raw_params` in them) and `hourly_columns` the same values in the hourly tables; both may be empty.
+    `tables` are (raw, hourly rollup, hourly pending)."""
+    raw, hourly, hourly_pending = tables
+    width = len(raw_columns.split(", ")) if raw_columns else 0
+    group = f" GROUP BY {', '.join(str(i) for i in range(2, width + 2))}" if raw_columns else ""
+    raw_select = f"{raw_columns}, " if raw_columns else ""
+    hourly_select = f"{hourly_columns}, " if hourly_columns else ""
     parts = []
     for edge in edges:
-        width = len(columns.split(", ")) if columns else 0
-        positions = ", ".join(str(i) for i in range(2, width + 2))
-        select, group = (f"{columns}, ", f" GROUP BY {positions}") if columns else ("", "")
-        parts.append(
-            f"SELECT %s::date, {select}%s * count(*) FROM {table} WHERE created_at >= %s AND created_at < %s{group}"
-        )
-        params.extend([edge.day, edge.sign, edge.start, edge.end])
+        for piece in edge_pieces(edge):
+            if piece.hourly:
+                for table in (hourly, hourly_pending):
+                    parts.append(
+                        f"SELECT %s::date, {hourly_select}%s * total FROM {table} WHERE hour >= %s AND hour < %s"
+                    )
+                    params.extend([edge.day, edge.sign, piece.start, piece.end])
+            else:
+                parts.append(
+                    f"SELECT %s::date, {raw_select}%s * count(*) FROM {raw} "
+                    f"WHERE created_at >= %s AND created_at < %s{group}"
+                )
+                params.extend([edge.day, *raw_params, edge.sign, piece.start, piece.end])
     return " UNION ALL ".join(parts)
+
+
+LOG_HOURLY = (sql.LOG, sql.LOG_HOUR, sql.LOG_HOUR_PENDING)
+DISPATCH_HOURLY = (sql.DISPATCH, sql.DISPATCH_HOUR, sql.DISPATCH_HOUR_PENDING)
 
 
 COUNTERS = ("notifications", "sent", "delivered", "read", "failed", "pending", "fallbacks")
@@ -103,9 +158,11 @@ def rollup_summary_counts(since: datetime, until: datetime) -> tuple[int, dict[s
     """(dispatches, per-channel counters, per-day counters) of rows created in [since, until], in one statement."""
     first, last, edges = window_plan(since, until)
     params: list[Any] = []
-    log_edges = _edges_sql(edges, "channel, status, fallback_from_id IS NOT NULL", sql.LOG, params)
+    log_edges = _edges_sql(
+        edges, "channel, status, fallback_from_id IS NOT NULL", "channel, status, fallback", [], LOG_HOURLY, params
+    )
     params += [first, last, first, last, SENT, DELIVERED, READ, FAILED, PENDING]
-    dispatch_edges = _edges_sql(edges, "", sql.DISPATCH, params)
+    dispatch_edges = _edges_sql(edges, "", "", [], DISPATCH_HOURLY, params)
     params += [first, last, first, last]
     statement = f"""
 WITH logs (day, channel, status, fallback, total) AS (
@@ -144,11 +201,10 @@ def rollup_health_counts(since: datetime, until: datetime) -> dict[str, dict[str
     failure of the channel. One statement."""
     first, last, edges = window_plan(since, until)
     params: list[Any] = [SENT, FAILED]
-    log_edges = _edges_sql(edges, "channel, status, error_code = %s", sql.LOG, [])
-    edge_params: list[Any] = []
-    for edge in edges:
-        edge_params += [edge.day, sql.DAILY_CAP, edge.sign, edge.start, edge.end]
-    params += edge_params + [first, last, first, last]
+    log_edges = _edges_sql(
+        edges, "channel, status, error_code = %s", "channel, status, capped", [sql.DAILY_CAP], LOG_HOURLY, params
+    )
+    params += [first, last, first, last]
     statement = f"""
 SELECT channel, sum(total) FILTER (WHERE status = ANY(%s)), sum(total) FILTER (WHERE status = %s AND NOT capped)
 FROM (

@@ -1,4 +1,8 @@
-"""SQL of the daily rollup on PostgreSQL: the triggers that keep it exact, the fold, the rebuild and the check.
+"""SQL of the rollup on PostgreSQL: the triggers that keep it exact, the fold, the rebuild and the check.
+
+Two grains of the same counts: per local day (what whole days of a window read) and per UTC hour (what the two
+partial days read, so that only the partial hours come from the raw log). UTC hours, not local ones: a local hour
+repeats when a zone leaves daylight saving time, and a UTC hour is one fixed hour of every zone.
 
 Kept free of model imports so that the migration can install the triggers from here. Every statement is built from
 the constants below and the table names, never from input; the time zone is settings.TIME_ZONE, quoted.
@@ -12,11 +16,18 @@ LOG_DAY = "analytics_logday"
 LOG_PENDING = "analytics_logdaypending"
 DISPATCH_DAY = "analytics_dispatchday"
 DISPATCH_PENDING = "analytics_dispatchdaypending"
+LOG_HOUR = "analytics_loghour"
+LOG_HOUR_PENDING = "analytics_loghourpending"
+DISPATCH_HOUR = "analytics_dispatchhour"
+DISPATCH_HOUR_PENDING = "analytics_dispatchhourpending"
+DAY, HOUR = "day", "hour"
+GRAINS = (DAY, HOUR)
 # apps.notifications.services.whatsapp_senders.DAILY_CAP (not imported: the migration must not load the app).
 DAILY_CAP = "whatsapp_daily_cap"
 
 LOG_KEY = ("day", "channel", "status", "fallback", "capped")
 LOG_COLUMNS = ", ".join(LOG_KEY)
+LOG_HOUR_COLUMNS = ", ".join(("hour", *LOG_KEY[1:]))
 
 
 def quote(value: str) -> str:
@@ -25,25 +36,42 @@ def quote(value: str) -> str:
 
 def log_key(tz: str) -> str:
     """The rollup key of a log row, as SELECT expressions (in LOG_KEY order)."""
-    return (
-        f"(created_at AT TIME ZONE {quote(tz)})::date, channel, status, fallback_from_id IS NOT NULL, "
-        f"error_code = {quote(DAILY_CAP)}"
-    )
+    return f"{dispatch_key(tz)}, channel, status, fallback_from_id IS NOT NULL, error_code = {quote(DAILY_CAP)}"
 
 
 def dispatch_key(tz: str) -> str:
     return f"(created_at AT TIME ZONE {quote(tz)})::date"
 
 
-def trigger_statements(tz: str) -> list[str]:
+# Spelled out in UTC: date_trunc on a timestamptz truncates in the session's zone, and the triggers run in the
+# writer's session.
+HOUR_KEY = "date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+LOG_HOUR_KEY = f"{HOUR_KEY}, channel, status, fallback_from_id IS NOT NULL, error_code = {quote(DAILY_CAP)}"
+
+
+def rollups(tz: str, grains: tuple[str, ...] = GRAINS) -> list[tuple[str, str, str, str, str, str]]:
+    """(label, rollup table, pending table, raw table, key columns, key expressions) of each rollup.
+
+    `grains` lets migration analytics 0001 install exactly what it installed before the hourly tables existed."""
+    every = {
+        DAY: [
+            ("registro", LOG_DAY, LOG_PENDING, LOG, LOG_COLUMNS, log_key(tz)),
+            ("despachos", DISPATCH_DAY, DISPATCH_PENDING, DISPATCH, "day", dispatch_key(tz)),
+        ],
+        HOUR: [
+            ("registro por hora", LOG_HOUR, LOG_HOUR_PENDING, LOG, LOG_HOUR_COLUMNS, LOG_HOUR_KEY),
+            ("despachos por hora", DISPATCH_HOUR, DISPATCH_HOUR_PENDING, DISPATCH, "hour", HOUR_KEY),
+        ],
+    }
+    return [rollup for grain in grains for rollup in every[grain]]
+
+
+def trigger_statements(tz: str, grains: tuple[str, ...] = GRAINS) -> list[str]:
     """Statement-level triggers with transition tables: one INSERT of grouped deltas per statement, so a COPY or a
     bulk insert of many rows costs a few pending rows, not one per row. An UPDATE that leaves the key as it was
     (most of them: attempts, timestamps, provider ids) nets to zero and writes nothing."""
     statements = []
-    for table, pending, columns, key in (
-        (LOG, LOG_PENDING, LOG_COLUMNS, log_key(tz)),
-        (DISPATCH, DISPATCH_PENDING, "day", dispatch_key(tz)),
-    ):
+    for _label, _rollup, pending, table, columns, key in rollups(tz, grains):
         width = len(columns.split(","))
         groups = ", ".join(str(i) for i in range(1, width + 1))
         function = f"{pending}_delta"
@@ -78,9 +106,9 @@ $fn$""")
     return statements
 
 
-def drop_trigger_statements() -> list[str]:
+def drop_trigger_statements(grains: tuple[str, ...] = GRAINS) -> list[str]:
     statements = []
-    for table, pending in ((LOG, LOG_PENDING), (DISPATCH, DISPATCH_PENDING)):
+    for _label, _rollup, pending, table, *_ in rollups("UTC", grains):
         for event in ("insert", "update", "delete"):
             statements.append(f"DROP TRIGGER IF EXISTS {pending}_{event} ON {table}")
         statements.append(f"DROP FUNCTION IF EXISTS {pending}_delta()")
@@ -96,31 +124,28 @@ def _fold(day: str, pending: str, columns: str) -> str:
 
 
 # A delta deleted by one fold is folded by it alone: a concurrent fold waits on the row lock, then skips the row.
-FOLD_STATEMENTS = (_fold(LOG_DAY, LOG_PENDING, LOG_COLUMNS), _fold(DISPATCH_DAY, DISPATCH_PENDING, "day"))
+# The zone does not matter to a fold: it only moves rows.
+FOLD_STATEMENTS = tuple(_fold(rollup, pending, columns) for _l, rollup, pending, _t, columns, _k in rollups("UTC"))
 
 
-def rebuild_statements(tz: str) -> list[str]:
+def rebuild_statements(tz: str, grains: tuple[str, ...] = GRAINS) -> list[str]:
     """From the raw tables, under a SHARE lock: writers wait, so no delta is lost between the count and the commit."""
-    return [
-        f"LOCK TABLE {LOG}, {DISPATCH} IN SHARE MODE",
-        f"DELETE FROM {LOG_PENDING}",
-        f"DELETE FROM {LOG_DAY}",
-        f"DELETE FROM {DISPATCH_PENDING}",
-        f"DELETE FROM {DISPATCH_DAY}",
-        f"INSERT INTO {LOG_DAY} ({LOG_COLUMNS}, total) "
-        f"SELECT {log_key(tz)}, count(*) FROM {LOG} GROUP BY 1, 2, 3, 4, 5",
-        f"INSERT INTO {DISPATCH_DAY} (day, total) SELECT {dispatch_key(tz)}, count(*) FROM {DISPATCH} GROUP BY 1",
-    ]
+    statements = [f"LOCK TABLE {LOG}, {DISPATCH} IN SHARE MODE"]
+    for _label, rollup, pending, table, columns, key in rollups(tz, grains):
+        groups = ", ".join(str(i) for i in range(1, len(columns.split(",")) + 1))
+        statements += [
+            f"DELETE FROM {pending}",
+            f"DELETE FROM {rollup}",
+            f"INSERT INTO {rollup} ({columns}, total) SELECT {key}, count(*) FROM {table} GROUP BY {groups}",
+        ]
+    return statements
 
 
 def check_statements(tz: str) -> list[tuple[str, str]]:
     """(table, statement): the keys whose rollup + pending differs from the raw count. One statement each, so one
     snapshot: the triggers write in the writer's transaction, and no lock is needed."""
     statements = []
-    for label, day, pending, table, columns, key in (
-        ("registro", LOG_DAY, LOG_PENDING, LOG, LOG_COLUMNS, log_key(tz)),
-        ("despachos", DISPATCH_DAY, DISPATCH_PENDING, DISPATCH, "day", dispatch_key(tz)),
-    ):
+    for label, day, pending, table, columns, key in rollups(tz):
         groups = ", ".join(str(i) for i in range(1, len(columns.split(",")) + 1))
         statements.append(
             (

@@ -1,4 +1,5 @@
-"""The daily rollup behind /api/v1/analytics/ (PostgreSQL): kept exact by the triggers, folded, rebuilt, checked.
+"""The rollup behind /api/v1/analytics/ (PostgreSQL), daily and hourly: kept exact by the triggers, folded, rebuilt,
+checked.
 
 Every comparison is against the raw tables (the selectors' log path, which the embedded SQLite still uses), over
 rows spread across local days, with inserts, status changes, moves between days and deletes.
@@ -15,7 +16,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from apps.analytics import rollup, selectors
-from apps.analytics.models import DispatchDay, DispatchDayPending, LogDay, LogDayPending
+from apps.analytics.models import (
+    DispatchDay,
+    DispatchDayPending,
+    DispatchHour,
+    DispatchHourPending,
+    LogDay,
+    LogDayPending,
+    LogHour,
+    LogHourPending,
+)
 from apps.notifications.models import Dispatch, NotificationLog, ServicePhase, ServiceType
 from apps.notifications.services.whatsapp_senders import DAILY_CAP
 
@@ -28,6 +38,7 @@ GYE = ZoneInfo("America/Guayaquil")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=GYE)
 STATUSES = ("pending", "queued", "sending", "sent", "delivered", "read", "failed")
 CHANNELS = ("email", "whatsapp", "push")
+EXACT = {"registro": [], "despachos": [], "registro por hora": [], "despachos por hora": []}
 
 
 @pytest.fixture
@@ -54,6 +65,18 @@ def make_log(at: datetime, **fields) -> NotificationLog:
     return row
 
 
+# Cuts on local midnight, on whole hours and at arbitrary minutes and microseconds, on both sides of noon.
+CUTS = (
+    NOW,
+    NOW - timedelta(hours=9),
+    NOW - timedelta(hours=10),
+    NOW + timedelta(hours=3, minutes=17),
+    NOW - timedelta(hours=4, minutes=41, seconds=7),
+    NOW + timedelta(hours=8, minutes=59, microseconds=999_999),
+    NOW - timedelta(minutes=1),
+)
+
+
 def populate(catalog, rng: random.Random, count: int = 300) -> list[NotificationLog]:
     """Rows over 40 days before NOW and a few after, plus rows exactly on the edges the windows cut at."""
     moments = [NOW - timedelta(minutes=rng.randint(0, 40 * 24 * 60)) for _ in range(count)]
@@ -62,6 +85,10 @@ def populate(catalog, rng: random.Random, count: int = 300) -> list[Notification
         moments += [NOW - timedelta(days=days), NOW - timedelta(days=days, microseconds=1)]
     moments += [NOW, NOW + timedelta(microseconds=1)]
     moments += [datetime(2026, 11, day, 0, 0, tzinfo=GYE) for day in (1, 13, 19, 20)]
+    # Rows in the partial hours next to every cut, where the log is read instead of the hourly rollup.
+    for cut in CUTS:
+        for since in (cut, cut - timedelta(days=1), cut - timedelta(days=7), cut - timedelta(days=30)):
+            moments += [since - timedelta(minutes=1), since + timedelta(minutes=1)]
     rows: list[NotificationLog] = []
     for at in moments:
         dispatch = make_dispatch(catalog, at)
@@ -103,7 +130,7 @@ def by_channel(counts: dict) -> dict:
 
 
 def assert_windows_match_the_log() -> None:
-    for now in (NOW, NOW - timedelta(hours=9), NOW + timedelta(hours=3, minutes=17), NOW - timedelta(hours=10)):
+    for now in CUTS:
         for days in (1, 2, 7, 30, 365):
             since = now - timedelta(days=days)
             dispatches, channels, daily = rollup.rollup_summary_counts(since, now)
@@ -129,18 +156,21 @@ def test_rollup_plus_pending_equals_the_raw_tables_through_writes_and_folds(cata
     rng = random.Random(13)
     rows = populate(catalog, rng)
     assert LogDayPending.objects.exists() and not LogDay.objects.exists()
-    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    assert LogHourPending.objects.exists() and not LogHour.objects.exists()
+    assert rollup.rollup_check() == EXACT
     assert_windows_match_the_log()
 
     rollup.rollup_fold()
-    assert not LogDayPending.objects.exists() and not DispatchDayPending.objects.exists()
+    for pending in (LogDayPending, DispatchDayPending, LogHourPending, DispatchHourPending):
+        assert not pending.objects.exists(), pending
+    assert LogHour.objects.exists() and DispatchHour.objects.exists()
     churn(rows, rng)
     assert LogDayPending.objects.exists()
-    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    assert rollup.rollup_check() == EXACT
     assert_windows_match_the_log()
 
     rollup.rollup_fold()
-    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    assert rollup.rollup_check() == EXACT
     assert_windows_match_the_log()
 
 
@@ -164,6 +194,8 @@ def test_fold_is_idempotent_and_summary_is_the_same_before_and_after(catalog):
     assert sorted(DispatchDay.objects.values_list("day", "total")) == dispatch_days
     assert selectors.analytics_summary(days=30, now=NOW) == before
     assert sum(total for *_, total in folded) == NotificationLog.objects.count()
+    assert sum(LogHour.objects.values_list("total", flat=True)) == NotificationLog.objects.count()
+    assert sum(DispatchHour.objects.values_list("total", flat=True)) == Dispatch.objects.count()
 
 
 def test_check_fails_on_a_drifted_rollup_and_rebuild_repairs_it(catalog, capsys):
@@ -178,7 +210,19 @@ def test_check_fails_on_a_drifted_rollup_and_rebuild_repairs_it(catalog, capsys)
     call_command("analytics_rollup_rebuild")
     assert not LogDayPending.objects.exists()
     call_command("analytics_rollup_rebuild", "--check")
-    assert rollup.rollup_check() == {"registro": [], "despachos": []}
+    # The hourly tables are checked and rebuilt as well.
+    LogHour.objects.filter(pk=LogHour.objects.order_by("pk").first().pk).update(total=10**6)
+    DispatchHour.objects.order_by("pk").first().delete()
+    differences = rollup.rollup_check()
+    assert differences["registro por hora"] and differences["despachos por hora"]
+    assert not differences["registro"] and not differences["despachos"]
+    with pytest.raises(CommandError, match="no coincide"):
+        call_command("analytics_rollup_rebuild", "--check")
+    assert "registro por hora" in capsys.readouterr().err
+    call_command("analytics_rollup_rebuild")
+    assert not LogHourPending.objects.exists()
+    call_command("analytics_rollup_rebuild", "--check")
+    assert rollup.rollup_check() == EXACT
 
 
 def test_summary_and_health_are_one_statement_each(catalog, django_assert_num_queries):
@@ -190,7 +234,7 @@ def test_summary_and_health_are_one_statement_each(catalog, django_assert_num_qu
         selectors.analytics_channel_health(now=NOW, with_instances=False)
 
 
-def test_the_window_reads_at_most_half_a_partial_day_from_the_log():
+def test_the_window_reads_at_most_half_a_partial_day_from_the_rollups():
     assert connection.vendor == "postgresql"
     early = datetime(2026, 11, 20, 5, 0, tzinfo=GYE)
     first, last, edges = rollup.window_plan(early - timedelta(days=7), early)
@@ -200,3 +244,36 @@ def test_the_window_reads_at_most_half_a_partial_day_from_the_log():
     first, last, edges = rollup.window_plan(late - timedelta(days=7), late)
     assert first == datetime(2026, 11, 14).date()
     assert [(e.day.day, e.sign, e.end - e.start) for e in edges][0] == (13, 1, timedelta(hours=4))
+
+
+def test_a_partial_day_reads_only_its_partial_hours_from_the_log():
+    cut = datetime(2026, 11, 20, 10, 41, 7, tzinfo=GYE)
+    _first, _last, edges = rollup.window_plan(cut - timedelta(days=7), cut)
+    for edge in edges:
+        pieces = rollup.edge_pieces(edge)
+        assert sum((p.end - p.start for p in pieces), timedelta()) == edge.end - edge.start
+        assert [p.hourly for p in pieces].count(True) == 1
+        raw = [p for p in pieces if not p.hourly]
+        assert len(raw) == 1 and raw[0].end - raw[0].start < timedelta(hours=1)
+    first_edge = rollup.edge_pieces(edges[0])
+    assert [(p.hourly, p.end - p.start) for p in first_edge] == [
+        (True, timedelta(hours=10)),
+        (False, timedelta(minutes=41, seconds=7)),
+    ]
+    # A cut on a whole hour reads nothing from the log; one inside the first hour reads only the log.
+    on_the_hour = rollup.Edge(cut.date(), -1, datetime(2026, 11, 20, tzinfo=GYE), datetime(2026, 11, 20, 7, tzinfo=GYE))
+    assert [p.hourly for p in rollup.edge_pieces(on_the_hour)] == [True]
+    early = rollup.Edge(cut.date(), -1, datetime(2026, 11, 20, tzinfo=GYE), datetime(2026, 11, 20, 0, 20, tzinfo=GYE))
+    assert [p.hourly for p in rollup.edge_pieces(early)] == [False]
+
+
+def test_hours_are_utc_hours_whatever_the_session_time_zone(catalog):
+    at = datetime(2026, 11, 20, 10, 41, tzinfo=GYE)
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'Asia/Kolkata'")  # +05:30: a local hour is not a UTC hour
+        make_log(at, channel="email", status="sent")
+        cursor.execute("SET TIME ZONE 'UTC'")
+    rollup.rollup_fold()
+    assert list(LogHour.objects.exclude(total=0).values_list("hour", "total")) == [
+        (datetime(2026, 11, 20, 15, tzinfo=ZoneInfo("UTC")), 1)
+    ]

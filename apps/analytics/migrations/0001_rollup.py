@@ -5,22 +5,25 @@ from django.db import migrations, models
 
 from apps.analytics import sql
 
+# The hourly tables come in 0002: this migration installs the daily rollup alone, as it always did.
+DAY_ONLY = (sql.DAY,)
+
 
 def install_rollup(apps, schema_editor):
     """On PostgreSQL: the triggers, then the rollup of the rows already there. The embedded SQLite has no rollup:
     its selectors read the log."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    for statement in sql.trigger_statements(settings.TIME_ZONE):
+    for statement in sql.trigger_statements(settings.TIME_ZONE, DAY_ONLY):
         schema_editor.execute(statement)
-    for statement in sql.rebuild_statements(settings.TIME_ZONE):
+    for statement in sql.rebuild_statements(settings.TIME_ZONE, DAY_ONLY):
         schema_editor.execute(statement)
 
 
 def remove_rollup(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for statement in sql.drop_trigger_statements():
+    for statement in sql.drop_trigger_statements(DAY_ONLY):
         schema_editor.execute(statement)
 
 
