@@ -41,14 +41,14 @@ class TallerChannelConfig(BaseModel):
         max_length=150,
         blank=True,
         help_text="Solo email: el nombre con que firman los emails de este taller; vacío, el del remitente general "
-        "(DEFAULT_FROM_EMAIL). Vale para los envíos aceptados desde que se guarda.",
+        "del servicio. Vale para los envíos aceptados desde que se guarda.",
     )
     sender_address = models.CharField(
         "email remitente",
         max_length=255,
         blank=True,
         help_text="Solo email: la dirección desde la que salen los emails de este taller; vacía, la del remitente "
-        "general (DEFAULT_FROM_EMAIL). El servidor SMTP debe poder enviar por ese dominio (SPF, DKIM); si la "
+        "general del servicio. El servidor SMTP debe poder enviar por ese dominio (SPF, DKIM); si la "
         "rechaza, el email falla y pasa al siguiente canal. Vale para los envíos aceptados desde que se guarda.",
     )
     staff_recipients = models.JSONField(
