@@ -35,6 +35,7 @@ class OutboundMessage:
     tag: str = ""
     push_keys: PushKeys | None = None
     # WhatsApp: the Evolution instance (phone number) to send from; empty is the default (EVOLUTION_INSTANCE).
+    # Email: the From ("Name <address>"); empty is DEFAULT_FROM_EMAIL.
     sender: str = ""
 
 

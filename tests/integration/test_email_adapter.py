@@ -106,6 +106,16 @@ def test_text_and_html_with_a_message_id_of_the_notification(smtp, sender):
     assert "<br>" in received.get_body(preferencelist=("html",)).get_content()
 
 
+def test_the_from_is_the_messages_sender_else_the_default(smtp, sender):
+    sender.send(message(sender="Taller Norte <avisos@norte.ec>"))
+    sender.send(message(notification_id="6f1c2a4e-0000-4000-8000-000000000004"))
+
+    assert [m["From"] for m in smtp.messages] == [
+        "Taller Norte <avisos@norte.ec>",
+        "Ambacar Service <notificaciones@ambacar.test>",
+    ]
+
+
 def test_every_attempt_of_a_notification_carries_the_same_message_id(smtp, sender):
     """A mailbox that got the first attempt can drop a resend after an unknown outcome."""
     sender.send(message())
@@ -169,9 +179,13 @@ def test_a_connection_the_server_dropped_while_idle_is_reopened_once(smtp, sende
     assert len(smtp.messages) == 2
 
 
-@pytest.mark.parametrize("field", ["subject", "recipient"])
+@pytest.mark.parametrize("field", ["subject", "recipient", "sender"])
 def test_a_newline_in_a_header_is_permanent_and_sends_nothing(smtp, sender, field):
-    value = {"subject": "Hola\r\nBcc: x@evil.test", "recipient": "carlos@example.com\r\nBcc: x@evil.test"}[field]
+    value = {
+        "subject": "Hola\r\nBcc: x@evil.test",
+        "recipient": "carlos@example.com\r\nBcc: x@evil.test",
+        "sender": "Taller <avisos@taller.ec>\r\nBcc: x@evil.test",
+    }[field]
     error = send_error(sender, message(**{field: value}))
     assert error.kind == ErrorKind.PERMANENT
     assert smtp.messages == []

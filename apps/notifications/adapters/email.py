@@ -5,6 +5,8 @@ is reopened once. Failures are classified by the SMTP phase they happen in: befo
 data nothing was delivered (transient or permanent by the reply code); a timeout or a dropped connection after
 the final "." may follow an accepted message (RFC 1047), so its outcome is unknown. Every attempt of one
 notification carries the same Message-ID, so a mailbox that got the message already can drop a resend.
+The From is the message's `sender` (the taller's, resolved at acceptance: services/email_senders.py), else
+DEFAULT_FROM_EMAIL; one with a line break is refused as a permanent error before anything is sent.
 """
 
 from __future__ import annotations
@@ -109,12 +111,16 @@ class EmailSender:
             raise SendError("El email no está configurado (EMAIL_HOST vacío).", ErrorKind.PERMANENT)
         if not message.recipient:
             raise SendError("La notificación no tiene destinatario de email.", ErrorKind.PERMANENT)
+        from_email = message.sender or settings.DEFAULT_FROM_EMAIL
+        if any(char in from_email for char in "\r\n\0"):
+            # A header injection whoever wrote the row: no mail server would make this right on a retry.
+            raise SendError("El remitente del email tiene un salto de línea: no se envía.", ErrorKind.PERMANENT)
         message_id = message_id_for(message.notification_id)
         try:
             email = EmailMultiAlternatives(
                 subject=message.subject,
                 body=message.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
+                from_email=from_email,
                 to=[message.recipient],
                 headers={"Message-ID": message_id, "X-Notification-Id": message.notification_id},
             )

@@ -40,13 +40,16 @@ class TallerChannelConfig(BaseModel):
         "nombre del remitente",
         max_length=150,
         blank=True,
-        help_text="Solo email. Aún no se usa al enviar: los emails salen con el remitente general del servicio.",
+        help_text="Solo email: el nombre con que firman los emails de este taller; vacío, el del remitente general "
+        "del servicio. Vale para los envíos aceptados desde que se guarda.",
     )
     sender_address = models.CharField(
         "email remitente",
         max_length=255,
         blank=True,
-        help_text="Solo email. Aún no se usa al enviar: los emails salen con el remitente general del servicio.",
+        help_text="Solo email: la dirección desde la que salen los emails de este taller; vacía, la del remitente "
+        "general del servicio. El servidor SMTP debe poder enviar por ese dominio (SPF, DKIM); si la "
+        "rechaza, el email falla y pasa al siguiente canal. Vale para los envíos aceptados desde que se guarda.",
     )
     staff_recipients = models.JSONField(
         "destinatarios del personal",

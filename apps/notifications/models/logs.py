@@ -121,8 +121,9 @@ class NotificationLog(BaseModel):
     # Why, when the service acted on it: not_on_whatsapp, channel_paused, whatsapp_daily_cap, whatsapp_error, …
     error_code = models.CharField("código de error", max_length=40, blank=True)
     provider_message_id = models.CharField("ID del proveedor", max_length=200, blank=True)
-    # WhatsApp: the Evolution instance that sends it (the taller's number, or EVOLUTION_INSTANCE).
-    sender = models.CharField("remitente", max_length=100, blank=True)
+    # WhatsApp: the Evolution instance that sends it (the taller's number, or EVOLUTION_INSTANCE). Email: the From
+    # of the taller's channel config (empty: DEFAULT_FROM_EMAIL); wide enough for its name quoted and its address.
+    sender = models.CharField("remitente", max_length=600, blank=True)
     # The row whose failure brought this one. A staff row can bring several (one per address of the next channel).
     fallback_from = models.ForeignKey(
         "self",

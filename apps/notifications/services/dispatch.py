@@ -151,7 +151,7 @@ def dispatch_accept(
             "body": message.body,
             "html_body": message.html_body,
             "recipients": plan.recipients[channel],
-            "sender": plan.whatsapp_sender if channel == Channel.WHATSAPP else "",
+            "sender": {Channel.WHATSAPP: plan.whatsapp_sender, Channel.EMAIL: plan.email_sender}.get(channel, ""),
         }
     if missing:
         names = list(missing)

@@ -26,6 +26,7 @@ from apps.notifications.models import (
     Taller,
 )
 from apps.notifications.services.config_cache import ConfigSnapshot, config_snapshot
+from apps.notifications.services.email_senders import email_sender_for
 from apps.notifications.services.whatsapp_senders import absent_numbers_among
 
 
@@ -43,6 +44,7 @@ class ChannelPlan:
     recipients: dict[str, list[str]] = field(default_factory=dict)
     excluded: list[Exclusion] = field(default_factory=list)
     whatsapp_sender: str = ""  # the Evolution instance that writes for the dispatch's taller
+    email_sender: str = ""  # the From of the dispatch's taller; empty is DEFAULT_FROM_EMAIL
 
 
 def customer_with_facts(customer_id: str) -> CustomerContactInfo | None:
@@ -243,6 +245,9 @@ def channel_plan_build(
                 Exclusion(channel, "no_template", f"No hay una plantilla activa de {label} para esta fase.")
             )
             continue
+        # From the snapshot, like the WhatsApp instance: no statement of its own.
+        if channel == Channel.EMAIL and taller is not None:
+            plan.email_sender = email_sender_for(snapshot.taller_channels.get((taller.id, Channel.EMAIL)))
         plan.channels.append(channel)
         plan.templates[channel] = template
         plan.recipients[channel] = recipients
