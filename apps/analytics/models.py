@@ -10,15 +10,23 @@ into the rollup. Appending instead of updating the day's row keeps concurrent wr
 from django.db import models
 
 
-class LogDay(models.Model):
-    """NotificationLog rows per local day, channel, status, fallback and daily-cap failure."""
+class LogCounts(models.Model):
+    """The key and count every log table of the rollup shares; each adds its time bucket."""
 
-    day = models.DateField("día local")
     channel = models.CharField("canal", max_length=16)
     status = models.CharField("estado", max_length=16)
     fallback = models.BooleanField("respaldo")
     capped = models.BooleanField("tope diario de WhatsApp")
     total = models.BigIntegerField("filas")
+
+    class Meta:
+        abstract = True
+
+
+class LogDay(LogCounts):
+    """NotificationLog rows per local day, channel, status, fallback and daily-cap failure."""
+
+    day = models.DateField("día local")
 
     class Meta:
         verbose_name = "resumen diario del registro"
@@ -33,16 +41,11 @@ class LogDay(models.Model):
         return f"{self.day} {self.channel} {self.status}: {self.total}"
 
 
-class LogDayPending(models.Model):
+class LogDayPending(LogCounts):
     """Deltas written by the triggers and not folded yet (append-only)."""
 
     id = models.BigAutoField(primary_key=True)
     day = models.DateField("día local")
-    channel = models.CharField("canal", max_length=16)
-    status = models.CharField("estado", max_length=16)
-    fallback = models.BooleanField("respaldo")
-    capped = models.BooleanField("tope diario de WhatsApp")
-    total = models.BigIntegerField("filas")
 
     class Meta:
         verbose_name = "cambio pendiente del resumen del registro"
@@ -81,15 +84,10 @@ class DispatchDayPending(models.Model):
         return f"{self.day}: {self.total:+d}"
 
 
-class LogHour(models.Model):
+class LogHour(LogCounts):
     """NotificationLog rows per UTC hour (its start), channel, status, fallback and daily-cap failure."""
 
     hour = models.DateTimeField("hora (inicio, UTC)")
-    channel = models.CharField("canal", max_length=16)
-    status = models.CharField("estado", max_length=16)
-    fallback = models.BooleanField("respaldo")
-    capped = models.BooleanField("tope diario de WhatsApp")
-    total = models.BigIntegerField("filas")
 
     class Meta:
         verbose_name = "resumen por hora del registro"
@@ -104,14 +102,9 @@ class LogHour(models.Model):
         return f"{self.hour:%Y-%m-%d %H:%M} {self.channel} {self.status}: {self.total}"
 
 
-class LogHourPending(models.Model):
+class LogHourPending(LogCounts):
     id = models.BigAutoField(primary_key=True)
     hour = models.DateTimeField("hora (inicio, UTC)")
-    channel = models.CharField("canal", max_length=16)
-    status = models.CharField("estado", max_length=16)
-    fallback = models.BooleanField("respaldo")
-    capped = models.BooleanField("tope diario de WhatsApp")
-    total = models.BigIntegerField("filas")
 
     class Meta:
         verbose_name = "cambio pendiente del resumen por hora del registro"
