@@ -100,13 +100,18 @@ def notification_send(
         return _send_claimed(row, get_sender=get_sender, task_id=task_id)
 
 
+def _still_waiting(row: NotificationLog):
+    """The row while no worker has claimed it since it was read: either waiting status, because the relay sweep
+    marks a row queued after publishing it and a fast worker may have read it still pending; the attempt count
+    alone tells whether another worker claimed it in between."""
+    return NotificationLog.objects.filter(id=row.id, status__in=_WAITING, attempts=row.attempts)
+
+
 def _claim(row: NotificationLog) -> bool:
     """Take the row as it was read (status and attempt count unchanged) and count this attempt. On success `row`
     holds the attempt number that guards every later move of the row."""
     now = timezone.now()
-    # Either waiting status: the relay sweep marks a row queued after publishing it, and a fast worker may have read
-    # it still pending. The attempt count alone tells whether another worker claimed it in between.
-    claimed = NotificationLog.objects.filter(id=row.id, status__in=_WAITING, attempts=row.attempts).update(
+    claimed = _still_waiting(row).update(
         status=NotificationStatus.SENDING,
         claimed_at=now,
         attempts=row.attempts + 1,
@@ -130,9 +135,7 @@ def _defer(row: NotificationLog, until, *, why: str) -> SendOutcome:
     """Back to pending until `until`, before the claim (no attempt counted, nothing sent); the relay sweep hands
     it to the broker again in time."""
     now = timezone.now()
-    deferred = NotificationLog.objects.filter(id=row.id, status__in=_WAITING, attempts=row.attempts).update(
-        status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
-    )
+    deferred = _still_waiting(row).update(status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now)
     if not deferred:
         return SendOutcome(SKIPPED)
     logger.info("notification %s on %s deferred by %s until %s", row.id, row.channel, why, until.isoformat())
