@@ -26,23 +26,14 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from apps.notifications.seed.examples import DISPATCH_EXAMPLE  # noqa: E402 - a plain dict, no Django
+
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 URL_PATH = "/api/v1/notifications/events/dispatch/"
-BODY = {
-    "event_type": "appointment_scheduled",
-    "service_type_id": "mantenimiento-preventivo",
-    "phase_id": "phase-schedule",
-    "customer_id": "customer-001",
-    "target": "clients",
-    "context": {
-        "nombre": "Carlos Mendoza",
-        "placa": "ABC123",
-        "vehiculo": "Haval H6 2024",
-        "fecha": "20 de Enero, 2026",
-        "hora": "14:30",
-    },
-}
+BODY = DISPATCH_EXAMPLE  # the seed's example: plan whatsapp + email for customer-001
 
 # Production runs behind a TLS proxy that says so (SECURE_PROXY_SSL_HEADER); without it DEBUG off redirects to https.
 PROXY = {"X-Forwarded-Proto": "https"}
