@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from apps.core.metrics import metrics_batch
 from apps.core.queue import broker_was_reset
 from apps.notifications.adapters import get_sender
 from apps.notifications.services import delivery
@@ -39,7 +40,9 @@ DATABASE_RETRY_SECONDS = 10
 )
 def send_notification_task(self, notification_id: str) -> str:
     try:
-        outcome = delivery.notification_send(notification_id=notification_id, task_id=self.request.id or "")
+        # Every counter and duration of the send goes to Redis in one round trip at the end.
+        with metrics_batch():
+            outcome = delivery.notification_send(notification_id=notification_id, task_id=self.request.id or "")
     except (OperationalError, InterfaceError) as exc:
         if self.request.retries >= DATABASE_RETRIES:
             raise

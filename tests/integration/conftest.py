@@ -1,6 +1,8 @@
-"""Fixtures several integration modules share: the seeded catalog and the seed example's customer."""
+"""Fixtures several integration modules share: the seeded catalog, the seed example's customer, and the counters
+of SQL statements and Redis round trips (counts, not times: issue 13)."""
 
 import pytest
+import redis
 from django.core.management import call_command
 
 from apps.notifications.models import CustomerContactInfo
@@ -17,3 +19,28 @@ def customer(seeded):
     return CustomerContactInfo.objects.create(
         customer_id="customer-001", name="Carlos Mendoza", email="carlos@example.com", phone="+593991234567"
     )
+
+
+class Statements:
+    """A `connection.execute_wrapper` that records every statement."""
+
+    def __init__(self):
+        self.sql: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """Every command redis-py sends (a pipeline is one round trip: one entry)."""
+    sent: list[str] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def spy(self, command, check_health=True):
+        sent.append(repr(command)[:80])
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
+    return sent

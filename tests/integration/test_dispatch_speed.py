@@ -5,7 +5,6 @@ Counts, not times: statements as `connection.execute_wrapper` sees them, Redis c
 """
 
 import pytest
-import redis
 from django.db import connection
 from django.urls import reverse
 
@@ -22,6 +21,7 @@ from apps.notifications.models import (
 from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 from apps.notifications.services import config_cache
 from config.celery import app
+from tests.integration.conftest import Statements
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,15 +38,6 @@ def queued_only():
     yield
     app.conf.task_always_eager = previous
     app.control.purge()
-
-
-class Statements:
-    def __init__(self):
-        self.sql: list[str] = []
-
-    def __call__(self, execute, sql, params, many, context):
-        self.sql.append(sql)
-        return execute(sql, params, many, context)
 
 
 def count_statements(client, body=None, **headers) -> tuple[int, object]:
@@ -179,20 +170,6 @@ def test_without_a_change_the_snapshot_is_reused(client_api, customer, fake_send
 
 
 # --- the publish ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_commands(monkeypatch):
-    """Every command redis-py sends (a pipeline is one round trip: one entry)."""
-    sent: list[str] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def spy(self, command, check_health=True):
-        sent.append(repr(command)[:80])
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
-    return sent
 
 
 @pytest.mark.skipif(not app.conf.broker_url.startswith("redis"), reason="the broker is Redis only with REDIS_URL")

@@ -21,7 +21,8 @@ from apps.notifications.models import (
     TallerChannelConfig,
 )
 from apps.notifications.services.outbox import notification_relay_pending
-from apps.notifications.services.quiet_hours import notification_quiet_hours_end
+from apps.notifications.services.quiet_hours import row_quiet_hours_end
+from apps.notifications.services.send_statements import notification_for_send
 from apps.notifications.services.transitions import DEFERRED
 from apps.notifications.tasks import retry_failed_notifications, send_notification_task
 
@@ -187,18 +188,21 @@ def test_the_send_task_defers_a_queued_row_without_retrying(client_api, seeded):
     assert seeded["whatsapp"].calls == 0
 
 
-def test_the_taller_lookup_is_one_query(client_api, seeded, django_assert_num_queries):
+def test_the_row_and_its_quiet_hours_are_one_query(client_api, seeded, django_assert_num_queries):
     quiet("whatsapp")
     row = dispatch_at(client_api, AT_3AM).notifications.get()
-    row = NotificationLog.objects.only("id", "channel", "dispatch_id").get(pk=row.pk)
     with django_assert_num_queries(1):
-        assert notification_quiet_hours_end(notification=row, now=AT_3AM) == END
+        read = notification_for_send(row.pk)
+        assert row_quiet_hours_end(read.quiet_hours, now=AT_3AM) == END
     # A row without a dispatch takes the default taller's settings.
     NotificationLog.objects.filter(pk=row.pk).update(dispatch=None)
-    row = NotificationLog.objects.only("id", "channel", "dispatch_id").get(pk=row.pk)
     with django_assert_num_queries(1):
-        assert notification_quiet_hours_end(notification=row, now=AT_3AM) == END
-    assert notification_quiet_hours_end(notification=row, now=END) is None
+        read = notification_for_send(row.pk)
+        assert row_quiet_hours_end(read.quiet_hours, now=AT_3AM) == END
+    assert row_quiet_hours_end(read.quiet_hours, now=END) is None
+    # Another channel of the same taller has none.
+    NotificationLog.objects.filter(pk=row.pk).update(channel="email")
+    assert notification_for_send(row.pk).quiet_hours is None
 
 
 @pytest.mark.parametrize(

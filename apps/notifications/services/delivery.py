@@ -23,10 +23,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from apps.core.constants import Channel, DispatchStatus, ErrorKind, NotificationStatus
+from apps.core.constants import Channel, ErrorKind, NotificationStatus
 from apps.core.exceptions import SendError
 from apps.core.logging import log_subject_scope, mask_recipient, request_id_scope
 from apps.core.metrics import metrics_count, metrics_count_on_commit, metrics_observe
@@ -34,10 +33,16 @@ from apps.core.ports import ChannelSender, OutboundMessage, PushKeys, SendResult
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.adapters.push import SUBSCRIPTION_GONE
 from apps.notifications.adapters.whatsapp import INSTANCE_DOWN_CODES, NOT_ON_WHATSAPP
-from apps.notifications.models import Dispatch, NotificationAttempt, NotificationLog, PushSubscription
+from apps.notifications.models import NotificationAttempt, NotificationLog, PushSubscription
 from apps.notifications.services.push import push_subscription_record
-from apps.notifications.services.quiet_hours import notification_quiet_hours_end
+from apps.notifications.services.quiet_hours import row_quiet_hours_end
 from apps.notifications.services.receipts import notification_apply_receipts
+from apps.notifications.services.send_statements import (
+    WAITING,
+    notification_claim,
+    notification_for_send,
+    notification_record_success,
+)
 from apps.notifications.services.transitions import (
     DEFERRED,
     RETRY,
@@ -59,7 +64,6 @@ logger = logging.getLogger(__name__)
 
 # Channels on which an unknown outcome is tried again (at least once); WhatsApp never is (at most once).
 RESENT_AFTER_UNKNOWN_OUTCOME = frozenset({Channel.EMAIL, Channel.PUSH})
-_WAITING = (NotificationStatus.PENDING, NotificationStatus.QUEUED)
 
 
 def retry_countdown(attempt: int, *, base: int | None = None) -> float:
@@ -75,7 +79,7 @@ def notification_send(
     get_sender: Callable[[str], ChannelSender] = default_get_sender,
     task_id: str = "",
 ) -> SendOutcome:
-    row = NotificationLog.objects.select_related("dispatch").filter(id=notification_id, status__in=_WAITING).first()
+    row = notification_for_send(notification_id)
     if row is None:
         logger.info("notification %s already claimed or finished; skipping", notification_id)
         return SendOutcome(SKIPPED)
@@ -89,53 +93,28 @@ def notification_send(
             return notification_fail_and_fall_back(row, ErrorKind.TRANSIENT, reason, code=code)
         if gate.defer_until is not None:
             return _defer(row, gate.defer_until, why="pacing")
-    if not _claim(row):
+    if not notification_claim(row, now=timezone.now(), task_id=task_id):
         logger.info("notification %s claimed by another worker; skipping", notification_id)
         return SendOutcome(SKIPPED)
     # The request that accepted the dispatch names every log line of its delivery, in the worker too (SPEC §10).
-    with (
-        request_id_scope(row.dispatch.request_id if row.dispatch_id else ""),
-        log_subject_scope(dispatch_id=row.dispatch_id, notification_id=row.id),
-    ):
-        return _send_claimed(row, get_sender=get_sender, task_id=task_id)
-
-
-def _still_waiting(row: NotificationLog):
-    """The row while no worker has claimed it since it was read: either waiting status, because the relay sweep
-    marks a row queued after publishing it and a fast worker may have read it still pending; the attempt count
-    alone tells whether another worker claimed it in between."""
-    return NotificationLog.objects.filter(id=row.id, status__in=_WAITING, attempts=row.attempts)
-
-
-def _claim(row: NotificationLog) -> bool:
-    """Take the row as it was read (status and attempt count unchanged) and count this attempt. On success `row`
-    holds the attempt number that guards every later move of the row."""
-    now = timezone.now()
-    claimed = _still_waiting(row).update(
-        status=NotificationStatus.SENDING,
-        claimed_at=now,
-        attempts=row.attempts + 1,
-        # In-process (eager) mode the task runs before the enqueue could mark the row queued.
-        queued_at=row.queued_at or now,
-        updated_at=now,
-    )
-    if claimed:
-        row.status, row.attempts, row.claimed_at = NotificationStatus.SENDING, row.attempts + 1, now
-    return claimed == 1
+    with request_id_scope(row.request_id), log_subject_scope(dispatch_id=row.dispatch_id, notification_id=row.id):
+        return _send_claimed(row, get_sender=get_sender)
 
 
 def _defer_if_quiet(row: NotificationLog) -> SendOutcome | None:
     """Before the claim (no attempt counted, nothing sent): a row whose channel is in the quiet hours of its
     taller goes back to pending with next_attempt_at = the end of the quiet period; None when it may be sent."""
-    until = notification_quiet_hours_end(notification=row, now=timezone.now())
+    until = row_quiet_hours_end(row.quiet_hours, now=timezone.now())
     return None if until is None else _defer(row, until, why="quiet hours")
 
 
 def _defer(row: NotificationLog, until, *, why: str) -> SendOutcome:
     """Back to pending until `until`, before the claim (no attempt counted, nothing sent); the relay sweep hands
-    it to the broker again in time."""
+    it to the broker again in time. Either waiting status, as the claim: the relay may have marked it queued."""
     now = timezone.now()
-    deferred = _still_waiting(row).update(status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now)
+    deferred = NotificationLog.objects.filter(id=row.id, status__in=WAITING, attempts=row.attempts).update(
+        status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
+    )
     if not deferred:
         return SendOutcome(SKIPPED)
     logger.info("notification %s on %s deferred by %s until %s", row.id, row.channel, why, until.isoformat())
@@ -157,14 +136,7 @@ def _outbound(row: NotificationLog, **overrides) -> OutboundMessage:
     return OutboundMessage(**(fields | overrides))
 
 
-def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSender], task_id: str) -> SendOutcome:
-    if row.dispatch_id:
-        Dispatch.objects.filter(id=row.dispatch_id, status=DispatchStatus.QUEUED).update(
-            status=DispatchStatus.IN_PROGRESS
-        )
-    attempt = NotificationAttempt.objects.create(
-        notification=row, number=row.attempts, started_at=timezone.now(), task_id=task_id[:64]
-    )
+def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSender]) -> SendOutcome:
     clock = time.monotonic()
     sender = get_sender(row.channel)
     error: SendError | None = None
@@ -180,11 +152,19 @@ def _send_claimed(row: NotificationLog, *, get_sender: Callable[[str], ChannelSe
     finally:
         if row.channel == Channel.WHATSAPP:
             whatsapp_pace_end(row.sender or settings.EVOLUTION_INSTANCE)
+    duration_ms = int((time.monotonic() - clock) * 1000)
+    metrics_observe("ambacar_send_duration_seconds", time.monotonic() - clock, channel=row.channel)
     if error is None:
-        _attempt_finish(attempt, clock, succeeded=True)
-        return _mark_sent(row, result.provider_message_id)
+        return _mark_sent(row, result.provider_message_id, duration_ms=duration_ms)
 
-    _attempt_finish(attempt, clock, succeeded=False, kind=error.kind, message=error.message)
+    # The attempt row records what the provider said, even when the row itself has moved on without it.
+    NotificationAttempt.objects.filter(notification_id=row.id, number=row.attempts).update(
+        finished_at=timezone.now(),
+        duration_ms=duration_ms,
+        succeeded=False,
+        error_kind=error.kind,
+        error_message=error.message[:2000],
+    )
     if error.code == NOT_ON_WHATSAPP:
         absent_number_record(phone=row.recipient)
     if error.code in INSTANCE_DOWN_CODES:
@@ -230,17 +210,6 @@ def _push_to_devices(row: NotificationLog, sender: ChannelSender) -> SendResult:
     raise SendError(f"Ningún dispositivo aceptó la notificación push (0 de {len(subscriptions)}): {reasons}", kind)
 
 
-def _attempt_finish(attempt, clock, *, succeeded, kind="", message=""):
-    """The attempt row records what the provider said, even when the row itself has moved on without it."""
-    attempt.finished_at = timezone.now()
-    attempt.duration_ms = int((time.monotonic() - clock) * 1000)
-    attempt.succeeded = succeeded
-    attempt.error_kind = kind
-    attempt.error_message = message[:2000]
-    attempt.save(update_fields=["finished_at", "duration_ms", "succeeded", "error_kind", "error_message"])
-    metrics_observe("ambacar_send_duration_seconds", time.monotonic() - clock, channel=attempt.notification.channel)
-
-
 def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
     countdown = retry_countdown(row.attempts)
     now = timezone.now()
@@ -265,24 +234,16 @@ def _schedule_retry(row: NotificationLog, error: SendError) -> SendOutcome:
     return SendOutcome(RETRY, countdown=countdown)
 
 
-def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
-    now = timezone.now()
+def _mark_sent(row: NotificationLog, provider_message_id: str, *, duration_ms: int) -> SendOutcome:
     provider_message_id = (provider_message_id or "")[:200]
-    with transaction.atomic():
-        moved = row_unchanged(row).update(
-            status=NotificationStatus.SENT,
-            sent_at=now,
-            provider_message_id=provider_message_id,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-        if not moved:
-            return outcome_dropped(row, SENT)
-        metrics_count_on_commit("ambacar_notifications_total", channel=row.channel, status="sent")
-        if row.dispatch_id and Dispatch.objects.filter(
-            id=row.dispatch_id, status__in=[DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS]
-        ).update(status=DispatchStatus.SENT, completed_at=now, updated_at=now):
-            metrics_count_on_commit("ambacar_dispatches_total", status="sent")
+    success = notification_record_success(
+        row, provider_message_id=provider_message_id, now=timezone.now(), duration_ms=duration_ms
+    )
+    if not success.recorded:
+        return outcome_dropped(row, SENT)
+    metrics_count_on_commit("ambacar_notifications_total", channel=row.channel, status="sent")
+    if success.dispatch_sent:
+        metrics_count_on_commit("ambacar_dispatches_total", status="sent")
     logger.info(
         "notification %s of dispatch %s sent by %s to %s",
         row.id,
@@ -290,7 +251,7 @@ def _mark_sent(row: NotificationLog, provider_message_id: str) -> SendOutcome:
         row.channel,
         mask_recipient(row.recipient),
     )
-    if provider_message_id:
-        # A receipt can beat us here (the provider confirms before we stored its id): apply it now.
+    if success.receipts_waiting:
+        # A receipt beat us here (the provider confirmed before we stored its id): apply it now.
         notification_apply_receipts(channel=row.channel, provider_message_id=provider_message_id)
     return SendOutcome(SENT)

@@ -16,15 +16,12 @@ Semantics, in the workshop's local time (`Taller.timezone`, zoneinfo):
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
-
-from apps.notifications.models import Dispatch, NotificationLog, Taller, TallerChannelConfig
 
 logger = logging.getLogger(__name__)
 
@@ -82,36 +79,24 @@ def _first_instant_at(day: date, wall: time, zone: ZoneInfo, *, after: datetime)
     return datetime.fromtimestamp(high, zone)
 
 
-def notification_quiet_hours_end(*, notification: NotificationLog, now: datetime | None = None) -> datetime | None:
-    """When the quiet hours of the row's channel end, or None when it may be sent now. One query.
+@dataclass(frozen=True)
+class QuietHours:
+    """The quiet hours of one channel at one taller, with the taller's zone (read with the row to send)."""
 
-    The workshop is the dispatch's taller, else the default taller (`is_default=True`); its
-    TallerChannelConfig for the row's channel holds the quiet hours, read in `Taller.timezone`.
-    Only `notification.channel` and `notification.dispatch_id` are read, so a row loaded with `.only()` will do.
-    """
-    now = now or timezone.now()
-    default_taller = Subquery(Taller.objects.filter(is_default=True).values("id")[:1])
-    if notification.dispatch_id is None:
-        taller = default_taller
-    else:
-        dispatch_taller = Subquery(Dispatch.objects.filter(id=notification.dispatch_id).values("taller_id")[:1])
-        taller = Coalesce(dispatch_taller, default_taller)
-    config = (
-        TallerChannelConfig.objects.filter(
-            taller_id=taller,
-            channel=notification.channel,
-            quiet_hours_start__isnull=False,
-            quiet_hours_end__isnull=False,
-        )
-        .values_list("quiet_hours_start", "quiet_hours_end", "taller__timezone")
-        .first()
-    )
-    if config is None:
+    start: time
+    end: time
+    timezone: str
+
+
+def row_quiet_hours_end(quiet: QuietHours | None, *, now: datetime) -> datetime | None:
+    """When the quiet hours read with a row end, or None when it may be sent now (or there are none). A zone that
+    is not valid is read as settings.TIME_ZONE, with a warning."""
+    if quiet is None:
         return None
-    start, end, tz = config
+    tz = quiet.timezone
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         logger.warning("taller timezone %r is not valid; quiet hours read in %s", tz, settings.TIME_ZONE)
         tz = settings.TIME_ZONE
-    return quiet_hours_end(start=start, end=end, tz=tz, now=now)
+    return quiet_hours_end(start=quiet.start, end=quiet.end, tz=tz, now=now)
