@@ -57,7 +57,7 @@ def test_two_workers_sending_to_many_numbers_keep_the_gap_of_the_instance(
 ):
     """Six staff numbers, two worker processes, a 1 s minimum gap plus up to 1 s of jitter: the fake Evolution API
     sees the six sends at least a second apart, and no worker slept more than its turn (the rest were deferred
-    and handed over again by the relay, as Beat runs it every minute)."""
+    and published again for their slot; the relay, as Beat runs it every minute, would also hand them over)."""
     call_command("seed_initial_data", verbosity=0)
     TallerChannelConfig.objects.filter(taller=Taller.objects.get(is_default=True), channel="whatsapp").update(
         staff_recipients=STAFF

@@ -6,6 +6,7 @@ import redis
 from django.core.management import call_command
 
 from apps.notifications.models import CustomerContactInfo
+from config.celery import app
 
 
 @pytest.fixture
@@ -44,3 +45,13 @@ def redis_commands(monkeypatch):
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
     return sent
+
+
+@pytest.fixture
+def queued_only():
+    """Tasks go to the broker and stay there (no worker), as a web process or a worker publishes in production."""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = previous
+    app.control.purge()

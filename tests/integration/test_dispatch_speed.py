@@ -30,16 +30,6 @@ URL = "/api/v1/notifications/events/dispatch/"
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the counted path is PostgreSQL's")
 
 
-@pytest.fixture
-def queued_only():
-    """Tasks go to the broker and stay there (no worker): the request's own statements, as in production."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
-    app.control.purge()
-
-
 def count_statements(client, body=None, **headers) -> tuple[int, object]:
     statements = Statements()
     with connection.execute_wrapper(statements):

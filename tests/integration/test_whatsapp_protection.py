@@ -4,11 +4,14 @@ undelivered messages, branch senders, and what the health report says about each
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -26,9 +29,11 @@ from apps.notifications.models import (
     WhatsAppInstance,
 )
 from apps.notifications.seed.examples import DISPATCH_EXAMPLE
+from apps.notifications.services.delivery import notification_send
 from apps.notifications.services.maintenance import whatsapp_rows_fall_back_undelivered
 from apps.notifications.services.outbox import notification_relay_pending
 from apps.notifications.services.receipts import receipt_record
+from apps.notifications.services.transitions import DEFERRED
 from apps.notifications.services.whatsapp_pacing import pacer
 from apps.notifications.services.whatsapp_senders import whatsapp_instance_pause
 from apps.notifications.tasks import probe_channels
@@ -207,6 +212,34 @@ def test_a_message_whose_turn_is_far_waits_as_pending_and_the_relay_sends_it_on_
     assert notification_relay_pending(grace=timedelta(0)) == 1
     far.refresh_from_db()
     assert far.status == "sent" and fake_senders["whatsapp"].calls == 2
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="publishing with a countdown needs the Redis broker")
+def test_with_a_broker_a_message_whose_turn_is_seconds_away_goes_back_to_it_for_its_slot(
+    client_api, customer, fake_senders, settings, instance, queued_only
+):
+    """Not pending until the relay sweep (up to a minute with Beat): published again with its countdown, and
+    marked queued so that the sweep does not publish it twice."""
+    settings.WHATSAPP_MIN_INTERVAL_SECONDS, settings.WHATSAPP_MAX_JITTER_SECONDS = 1, 0
+    [row] = rows(dispatch(client_api))  # published, nothing runs it
+    for holder in ("another-worker", "another-worker-2", "another-worker-3"):
+        pacer().reserve(instance, holder, gap=1)
+
+    outcome = notification_send(notification_id=row.id)  # as the worker that took the task
+
+    assert outcome.result == DEFERRED and 1 < outcome.countdown < 4
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("queued", 0)
+    headers = [
+        json.loads(message)["headers"]
+        for message in redis.Redis.from_url(settings.REDIS_URL).lrange("notifications", 0, -1)
+    ]
+    etas = [h["eta"] for h in headers if h["argsrepr"] == repr([str(row.id)])]
+    assert len(etas) == 2 and etas.count(None) == 1, etas  # the dispatch's publish, then the deferral's, timed
+    eta = datetime.fromisoformat(next(e for e in etas if e))
+    assert abs((eta - row.next_attempt_at).total_seconds()) < 0.5
+    assert notification_relay_pending(grace=timedelta(0)) == 0
+    assert fake_senders["whatsapp"].calls == 0
 
 
 # --- absent numbers -----------------------------------------------------------------------------------------

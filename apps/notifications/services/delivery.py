@@ -30,10 +30,12 @@ from apps.core.exceptions import SendError
 from apps.core.logging import log_subject_scope, mask_recipient, request_id_scope
 from apps.core.metrics import metrics_count, metrics_count_on_commit, metrics_observe
 from apps.core.ports import ChannelSender, OutboundMessage, PushKeys, SendResult
+from apps.core.queue import tasks_run_in_process
 from apps.notifications.adapters import get_sender as default_get_sender
 from apps.notifications.adapters.push import SUBSCRIPTION_GONE
 from apps.notifications.adapters.whatsapp import INSTANCE_DOWN_CODES, NOT_ON_WHATSAPP
 from apps.notifications.models import NotificationAttempt, NotificationLog, PushSubscription
+from apps.notifications.services.outbox import notification_enqueue
 from apps.notifications.services.push import push_subscription_record
 from apps.notifications.services.quiet_hours import row_quiet_hours_end
 from apps.notifications.services.receipts import notification_apply_receipts
@@ -92,7 +94,12 @@ def notification_send(
             code, reason = gate.fall_over
             return notification_fail_and_fall_back(row, ErrorKind.TRANSIENT, reason, code=code)
         if gate.defer_until is not None:
-            return _defer(row, gate.defer_until, why="pacing")
+            deferred = _defer(row, gate.defer_until, why="pacing")
+            if deferred.result == DEFERRED and not tasks_run_in_process():
+                # Its slot is seconds away: back to the broker for then, rather than pending until the relay sweep
+                # (up to a minute later). In-process the task would run again at once, so there the sweep hands it.
+                notification_enqueue(row.id, countdown=deferred.countdown)
+            return deferred
     if not notification_claim(row, now=timezone.now(), task_id=task_id):
         logger.info("notification %s claimed by another worker; skipping", notification_id)
         return SendOutcome(SKIPPED)
@@ -110,7 +117,8 @@ def _defer_if_quiet(row: NotificationLog) -> SendOutcome | None:
 
 def _defer(row: NotificationLog, until, *, why: str) -> SendOutcome:
     """Back to pending until `until`, before the claim (no attempt counted, nothing sent); the relay sweep hands
-    it to the broker again in time. Either waiting status, as the claim: the relay may have marked it queued."""
+    it to the broker again in time (a pacing deferral is published again by its caller). Either waiting status, as
+    the claim: the relay may have marked it queued."""
     now = timezone.now()
     deferred = NotificationLog.objects.filter(id=row.id, status__in=WAITING, attempts=row.attempts).update(
         status=NotificationStatus.PENDING, next_attempt_at=until, updated_at=now
