@@ -27,6 +27,7 @@ from apps.notifications.models import (
 )
 from apps.notifications.services.config_cache import ConfigSnapshot, config_snapshot
 from apps.notifications.services.email_senders import email_sender_for
+from apps.notifications.services.templates import template_resolve
 from apps.notifications.services.whatsapp_senders import absent_numbers_among
 
 
@@ -139,38 +140,6 @@ def staff_recipients(channel: str, taller: Taller | None, snapshot: ConfigSnapsh
     return recipients
 
 
-def template_from_snapshot(
-    snapshot: ConfigSnapshot,
-    *,
-    service_type: ServiceType | None,
-    subtype: ServiceType | None,
-    phase: ServicePhase,
-    channel: str,
-    target: str,
-) -> NotificationTemplate | None:
-    """template_resolve (apps.notifications.services.templates) over the snapshot: the subtype's active template,
-    else the main type's, else the generic one."""
-    if service_type is not None and service_type.parent_id is not None:
-        subtype = subtype or service_type
-        service_type = service_type.parent
-    if subtype is not None and service_type is None:
-        service_type = subtype.parent
-    by_level = {}
-    for template in snapshot.templates.get((phase.id, channel, target), []):
-        if template.subtype_id is not None:
-            if subtype is not None and template.subtype_id == subtype.id:
-                by_level["subtype"] = template
-        elif template.service_type_id is not None:
-            if service_type is not None and template.service_type_id == service_type.id:
-                by_level["type"] = template
-        else:
-            by_level["generic"] = template
-    for level in ("subtype", "type", "generic"):
-        if level in by_level:
-            return by_level[level]
-    return None
-
-
 _UNREACHABLE = {
     (Target.CLIENTS, Channel.EMAIL): "El cliente no tiene email.",
     (Target.CLIENTS, Channel.WHATSAPP): "El cliente no tiene teléfono.",
@@ -237,8 +206,8 @@ def channel_plan_build(
                 Exclusion(channel, "channel_not_configured", f"{label} no está configurado en el servidor.")
             )
             continue
-        template = template_from_snapshot(
-            snapshot, service_type=service_type, subtype=subtype, phase=phase, channel=channel, target=target
+        template = template_resolve(
+            snapshot=snapshot, service_type=service_type, subtype=subtype, phase=phase, channel=channel, target=target
         )
         if template is None:
             plan.excluded.append(

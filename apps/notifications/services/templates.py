@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from apps.core.constants import Channel
 from apps.core.exceptions import ApplicationError
 from apps.notifications.models import NotificationTemplate, ServicePhase, ServiceType, Taller
+from apps.notifications.services.config_cache import ConfigSnapshot, config_snapshot
 from apps.notifications.services.rendering import (
     RenderedMessage,
     context_normalize,
@@ -263,8 +263,11 @@ def template_resolve(
     phase: ServicePhase,
     channel: str,
     target: str,
+    snapshot: ConfigSnapshot | None = None,
 ) -> NotificationTemplate | None:
-    """The active template for a message: the subtype's, else the main type's, else the generic one.
+    """The active template for a message: the subtype's, else the main type's, else the generic one. Read from the
+    configuration snapshot (this process's, unless one is given), so the resolve endpoint answers what a dispatch
+    would use.
 
     `service_type` is the main type (a subtype passed here is taken as that subtype of its main type).
     """
@@ -273,16 +276,16 @@ def template_resolve(
         service_type = service_type.parent
     if subtype is not None and service_type is None:
         service_type = subtype.parent
-
-    levels = Q(service_type__isnull=True, subtype__isnull=True)
-    if service_type is not None:
-        levels |= Q(service_type=service_type, subtype__isnull=True)
-    if subtype is not None:
-        levels |= Q(subtype=subtype)
-    candidates = NotificationTemplate.objects.filter(
-        levels, is_active=True, phase=phase, channel=channel, target=target
-    ).select_related("service_type", "subtype", "phase")
-    by_level = {template.level: template for template in candidates}
+    by_level = {}
+    for template in (snapshot or config_snapshot()).templates.get((phase.id, channel, target), []):
+        if template.subtype_id is not None:
+            if subtype is not None and template.subtype_id == subtype.id:
+                by_level["subtype"] = template
+        elif template.service_type_id is not None:
+            if service_type is not None and template.service_type_id == service_type.id:
+                by_level["type"] = template
+        else:
+            by_level["generic"] = template
     for level in ("subtype", "type", "generic"):
         if level in by_level:
             return by_level[level]
