@@ -3,14 +3,14 @@
 One command from a fresh clone (PostgreSQL and Redis running; the database is created and migrated if missing):
     .venv/bin/python bench/bench_whatsapp_pacing.py
     (options: --database-url postgres://postgres@127.0.0.1:5432/ambacar_bench_worker --redis-url
-    redis://127.0.0.1:6379/2 -n 8 -c 4 --interval 1 --latency 0.02 --relay-every 1)
+    redis://127.0.0.1:6379/2 -n 16 -c 4 --interval 1 --latency 0.02 --relay-every 60)
 
 Both send -n messages of one instance to tests/fakes/evolution_server.py (answering after --latency):
 - baseline: the WhatsApp adapter in a loop that sleeps --interval after each request returns (an ideal pacer);
 - celery: NotificationLog rows sent by `celery -A config worker --pool=threads -c <c>` with
   WHATSAPP_MIN_INTERVAL_SECONDS=--interval and no jitter, all published at once. A row whose slot is further
-  than one interval is deferred to `pending` and handed back by the relay sweep (beat runs it every minute, with
-  a 70 s look-ahead); here the sweep runs every --relay-every seconds from this process.
+  than one interval is deferred and published again by its worker with the countdown to its slot; the relay
+  sweep (beat runs it every minute) runs here every --relay-every seconds from this process, as a safety net.
 It prints the gaps between consecutive sends as the provider saw them (min and median), the span of the run,
 and the achieved rate against the intended one (1 / (interval + latency)) and against the baseline.
 """
@@ -36,11 +36,11 @@ def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/ambacar_bench_worker")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
-    p.add_argument("-n", type=int, default=8)
+    p.add_argument("-n", type=int, default=16)
     p.add_argument("-c", type=int, default=4)
     p.add_argument("--interval", type=int, default=1, help="WHATSAPP_MIN_INTERVAL_SECONDS (whole seconds)")
     p.add_argument("--latency", type=float, default=0.02)
-    p.add_argument("--relay-every", type=float, default=1.0)
+    p.add_argument("--relay-every", type=float, default=60.0, help="as beat runs it")
     return p.parse_args()
 
 
