@@ -15,7 +15,7 @@ from apps.core.exceptions import ApplicationError
 from apps.notifications.models import NotificationTemplate, ServicePhase
 from apps.notifications.office.previews import example_context, message_preview
 from apps.notifications.services.rendering import VARIABLES, unknown_variables
-from apps.notifications.services.templates import template_preview, template_validate
+from apps.notifications.services.templates import TEMPLATE_FIELDS, template_preview, template_validate
 
 from .base import OFFICE_CSS, status_badge
 from .catalog import SubtypeListFilter
@@ -45,18 +45,7 @@ class LevelFilter(admin.SimpleListFilter):
 class NotificationTemplateForm(forms.ModelForm):
     class Meta:
         model = NotificationTemplate
-        fields = (
-            "name",
-            "service_type",
-            "subtype",
-            "phase",
-            "channel",
-            "target",
-            "subject",
-            "body",
-            "html_body",
-            "is_active",
-        )
+        fields = TEMPLATE_FIELDS
 
     def clean(self):
         cleaned = super().clean()

@@ -4,7 +4,7 @@ from apps.core.constants import Channel, Target
 from apps.core.serializers import JSONTypesMixin
 from apps.notifications.models import NotificationTemplate, ServicePhase, ServiceType
 from apps.notifications.services.rendering import CONTEXT_MAX_KEYS, CONTEXT_VALUE_MAX_CHARS, TEMPLATE_TEXT_MAX_CHARS
-from apps.notifications.services.templates import subtype_get_by_slug
+from apps.notifications.services.templates import TEMPLATE_FIELDS, subtype_get_by_slug
 
 LEVEL_CHOICES = [("subtype", "Subtipo"), ("type", "Tipo de servicio"), ("generic", "Genérica")]
 
@@ -51,16 +51,7 @@ class TemplateOutputSerializer(serializers.ModelSerializer):
         model = NotificationTemplate
         fields = [
             "id",
-            "name",
-            "service_type",
-            "subtype",
-            "phase",
-            "channel",
-            "target",
-            "subject",
-            "body",
-            "html_body",
-            "is_active",
+            *TEMPLATE_FIELDS,
             "level",
             "created_at",
             "updated_at",
