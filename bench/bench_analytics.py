@@ -9,7 +9,7 @@ realistic mix of channels, statuses and fallbacks, in chunks by COPY with the ro
 that exist before the rollup's migrations); builds the rollup with rollup_rebuild(), the migrations' own path;
 runs VACUUM ANALYZE; then prints, as the median of 3 alternating rounds (each the median of --repeat runs after a
 warm-up):
-- analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at 12:30 local
+- analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at 12:32:30 local
   yesterday (the worst cut: half a day of each partial day from the hourly rollup, and half an hour on each side
   of the cut from the log), analytics_channel_health() and analytics_recent();
 - against the baselines measured in the same run: a `SELECT 1` round trip, and the same counts read from the log
@@ -314,7 +314,7 @@ def main() -> int:
             started = time.perf_counter()
             rollup_rebuild()
             print(
-                f"Resumen diario y por hora reconstruido desde el registro en {time.perf_counter() - started:.1f} s",
+                f"Resumen por día, hora y 5 minutos reconstruido en {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
         with connection.cursor() as cursor:
@@ -324,7 +324,7 @@ def main() -> int:
             else:
                 cursor.execute("ANALYZE")
 
-        report(args, title="Esquema actual (resumen diario y por hora, analytics 0002)")
+        report(args, title="Esquema actual (resumen por día, hora y 5 minutos, analytics 0003)")
         if connection.vendor == "postgresql":
             trigger_cost(args)
         if migrated is not None:
@@ -418,6 +418,10 @@ ROLLUP_TABLES = (
     "analytics_loghourpending",
     "analytics_dispatchhour",
     "analytics_dispatchhourpending",
+    "analytics_logslot",
+    "analytics_logslotpending",
+    "analytics_dispatchslot",
+    "analytics_dispatchslotpending",
 )
 WINDOWS = (1, 7, 30, 90, 365)
 
@@ -477,16 +481,16 @@ def report(args: argparse.Namespace, *, title: str) -> None:
         subjects[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
         subjects[f"log summary(days={days})"] = from_log(days)
         pairs.append((f"summary(days={days})", f"log summary(days={days})"))
-    # The worst cut for the rollup: at 12:30 local each partial day reads half a day of hourly rows, plus the 30
-    # minutes of the log on each side of the cut (a cut on a whole hour reads none).
+    # The worst cut for the rollup: at 12:32:30 local each partial day reads half a day of hourly rows, the 5-minute
+    # slots of half an hour and 2.5 minutes of the log on each side of the cut (a cut on a whole slot reads none).
     tz = timezone.get_default_timezone()
     cut = timezone.make_aware(
         datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time())
-        + timedelta(hours=12, minutes=30),
+        + timedelta(hours=12, minutes=32, seconds=30),
         tz,
     )
     for days in (1, 365):
-        name = f"summary(days={days}, corte a las 12:30)"
+        name = f"summary(days={days}, corte a las 12:32:30)"
         subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=cut)
         subjects[f"log {name}"] = lambda days=days: selectors.summary_counts_from_log(cut - timedelta(days=days), cut)
         pairs.append((name, f"log {name}"))

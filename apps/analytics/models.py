@@ -1,6 +1,7 @@
 """The rollup that analytics reads instead of the log (docs/decisions.md, "Analítica desde un resumen diario").
 
-Per local day for the whole days of a window; per UTC hour for its two partial days.
+Per local day for the whole days of a window; per UTC hour for the whole hours of its two partial days; per 5-minute
+slot for the whole slots around each cut.
 
 On PostgreSQL, triggers on the log and on the dispatches append a signed delta (+n, −n) to the pending tables in
 the same transaction as the write, so `rollup + pending` always equals the raw tables; the fold task moves pending
@@ -141,3 +142,62 @@ class DispatchHourPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:%M}: {self.total:+d}"
+
+
+class LogSlot(LogCounts):
+    """NotificationLog rows per 5-minute slot (its start, UTC), channel, status, fallback and daily-cap failure."""
+
+    slot = models.DateTimeField("tramo de 5 minutos (inicio, UTC)")
+
+    class Meta:
+        verbose_name = "resumen por 5 minutos del registro"
+        verbose_name_plural = "resúmenes por 5 minutos del registro"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "channel", "status", "fallback", "capped"], name="analytics_logslot_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slot:%Y-%m-%d %H:%M} {self.channel} {self.status}: {self.total}"
+
+
+class LogSlotPending(LogCounts):
+    id = models.BigAutoField(primary_key=True)
+    slot = models.DateTimeField("tramo de 5 minutos (inicio, UTC)")
+
+    class Meta:
+        verbose_name = "cambio pendiente del resumen por 5 minutos del registro"
+        verbose_name_plural = "cambios pendientes del resumen por 5 minutos del registro"
+        indexes = [models.Index(fields=["slot"], name="analytics_logslotpending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.slot:%Y-%m-%d %H:%M} {self.channel} {self.status}: {self.total:+d}"
+
+
+class DispatchSlot(models.Model):
+    """Dispatches per 5-minute slot (its start, UTC)."""
+
+    slot = models.DateTimeField("tramo de 5 minutos (inicio, UTC)", unique=True)
+    total = models.BigIntegerField("despachos")
+
+    class Meta:
+        verbose_name = "resumen por 5 minutos de despachos"
+        verbose_name_plural = "resúmenes por 5 minutos de despachos"
+
+    def __str__(self) -> str:
+        return f"{self.slot:%Y-%m-%d %H:%M}: {self.total}"
+
+
+class DispatchSlotPending(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    slot = models.DateTimeField("tramo de 5 minutos (inicio, UTC)")
+    total = models.BigIntegerField("despachos")
+
+    class Meta:
+        verbose_name = "cambio pendiente del resumen por 5 minutos de despachos"
+        verbose_name_plural = "cambios pendientes del resumen por 5 minutos de despachos"
+        indexes = [models.Index(fields=["slot"], name="analytics_dispatchslotpend_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.slot:%Y-%m-%d %H:%M}: {self.total:+d}"

@@ -3,14 +3,15 @@
 A window [since, now] covers whole local days plus two partial ones. Whole days come from the daily rollup ∪ pending
 (exact even before a fold); each partial day is corrected over the smaller side of its cut: the rows of that day
 before `since` are subtracted, or the day is left out and the rows from `since` on are added. A correction reads
-its whole UTC hours from the hourly rollup ∪ pending and only the leftover minutes at its ends from the raw log (on
-the covering index of created_at): under an hour of rows for a zone on whole hours, whatever the size of the log.
+its whole UTC hours from the hourly rollup ∪ pending, the whole 5-minute slots left at each end of them from the
+slot rollup ∪ pending, and only the minutes left after that from the raw log (on the covering index of created_at):
+under 5 minutes of rows at each end, whatever the size of the log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -86,69 +87,90 @@ def window_plan(since: datetime, until: datetime) -> tuple[date, date, list[Edge
 
 @dataclass(frozen=True)
 class Piece:
-    """A part of an edge: `hourly` reads the hourly rollup for [start, end), otherwise the raw log."""
+    """A part of an edge: [start, end) read from the rollup of `grain` (sql.HOUR or sql.SLOT), or from the raw log
+    when `grain` is None."""
 
-    hourly: bool
+    grain: str | None
     start: datetime
     end: datetime
 
 
-def _hour_floor(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+# Coarsest first. Both are whole divisions of an hour counted from the slot origin, so their bounds are UTC ones.
+STEPS = ((sql.HOUR, ONE_HOUR), (sql.SLOT, timedelta(minutes=sql.SLOT_MINUTES)))
+ORIGIN = datetime.fromisoformat(sql.SLOT_ORIGIN)
+
+
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    return moment - (moment - ORIGIN) % step
 
 
 def edge_pieces(edge: Edge) -> list[Piece]:
-    """The whole UTC hours of the edge from the hourly rollup, the minutes before the first and after the last from
-    the log."""
-    hours_start, hours_end = _hour_floor(edge.start), _hour_floor(edge.end)
-    if hours_start < edge.start:
-        hours_start += ONE_HOUR
-    if hours_start >= hours_end:
-        return [Piece(False, edge.start, edge.end)]
-    pieces = [Piece(True, hours_start, hours_end)]
-    if edge.start < hours_start:
-        pieces.append(Piece(False, edge.start, hours_start))
-    if hours_end < edge.end:
-        pieces.append(Piece(False, hours_end, edge.end))
-    return pieces
+    """The whole UTC hours of the edge from the hourly rollup, the whole slots beside them from the slot rollup,
+    the minutes left at each end from the log."""
+    return _pieces(edge.start, edge.end, STEPS)
+
+
+def _pieces(start: datetime, end: datetime, steps: tuple[tuple[str, timedelta], ...]) -> list[Piece]:
+    if start >= end:
+        return []
+    if not steps:
+        return [Piece(None, start, end)]
+    (grain, step), finer = steps[0], steps[1:]
+    whole_start, whole_end = _floor(start, step), _floor(end, step)
+    if whole_start < start:
+        whole_start += step
+    if whole_start >= whole_end:
+        return _pieces(start, end, finer)
+    return [Piece(grain, whole_start, whole_end), *_pieces(start, whole_start, finer), *_pieces(whole_end, end, finer)]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The raw table and, per grain, its rollup and pending tables."""
+
+    raw: str
+    rollups: dict[str, tuple[str, str]]
 
 
 def _edges_sql(
-    edges: list[Edge],
-    raw_columns: str,
-    hourly_columns: str,
-    raw_params: list,
-    tables: tuple[str, str, str],
-    params: list,
+    edges: list[Edge], raw_columns: str, bucket_columns: str, raw_params: list, tables: Tables, params: list
 ) -> str:
     """Signed counts of the partial days, each tagged with its day. `raw_columns` are the log's expressions (grouped,
-    with `raw_params` in them) and `hourly_columns` the same values in the hourly tables; both may be empty.
-    `tables` are (raw, hourly rollup, hourly pending)."""
-    raw, hourly, hourly_pending = tables
+    with `raw_params` in them) and `bucket_columns` the same values in the hourly and slot tables; both may be
+    empty."""
     width = len(raw_columns.split(", ")) if raw_columns else 0
     group = f" GROUP BY {', '.join(str(i) for i in range(2, width + 2))}" if raw_columns else ""
     raw_select = f"{raw_columns}, " if raw_columns else ""
-    hourly_select = f"{hourly_columns}, " if hourly_columns else ""
+    bucket_select = f"{bucket_columns}, " if bucket_columns else ""
     parts = []
     for edge in edges:
         for piece in edge_pieces(edge):
-            if piece.hourly:
-                for table in (hourly, hourly_pending):
-                    parts.append(
-                        f"SELECT %s::date, {hourly_select}%s * total FROM {table} WHERE hour >= %s AND hour < %s"
-                    )
-                    params.extend([edge.day, edge.sign, piece.start, piece.end])
-            else:
+            if piece.grain is None:
                 parts.append(
-                    f"SELECT %s::date, {raw_select}%s * count(*) FROM {raw} "
+                    f"SELECT %s::date, {raw_select}%s * count(*) FROM {tables.raw} "
                     f"WHERE created_at >= %s AND created_at < %s{group}"
                 )
                 params.extend([edge.day, *raw_params, edge.sign, piece.start, piece.end])
+                continue
+            for table in tables.rollups[piece.grain]:
+                parts.append(
+                    f"SELECT %s::date, {bucket_select}%s * total FROM {table} "
+                    f"WHERE {piece.grain} >= %s AND {piece.grain} < %s"
+                )
+                params.extend([edge.day, edge.sign, piece.start, piece.end])
     return " UNION ALL ".join(parts)
 
 
-LOG_HOURLY = (sql.LOG, sql.LOG_HOUR, sql.LOG_HOUR_PENDING)
-DISPATCH_HOURLY = (sql.DISPATCH, sql.DISPATCH_HOUR, sql.DISPATCH_HOUR_PENDING)
+LOG_TABLES = Tables(
+    sql.LOG, {sql.HOUR: (sql.LOG_HOUR, sql.LOG_HOUR_PENDING), sql.SLOT: (sql.LOG_SLOT, sql.LOG_SLOT_PENDING)}
+)
+DISPATCH_TABLES = Tables(
+    sql.DISPATCH,
+    {
+        sql.HOUR: (sql.DISPATCH_HOUR, sql.DISPATCH_HOUR_PENDING),
+        sql.SLOT: (sql.DISPATCH_SLOT, sql.DISPATCH_SLOT_PENDING),
+    },
+)
 
 
 COUNTERS = ("notifications", "sent", "delivered", "read", "failed", "pending", "fallbacks")
@@ -159,10 +181,10 @@ def rollup_summary_counts(since: datetime, until: datetime) -> tuple[int, dict[s
     first, last, edges = window_plan(since, until)
     params: list[Any] = []
     log_edges = _edges_sql(
-        edges, "channel, status, fallback_from_id IS NOT NULL", "channel, status, fallback", [], LOG_HOURLY, params
+        edges, "channel, status, fallback_from_id IS NOT NULL", "channel, status, fallback", [], LOG_TABLES, params
     )
     params += [first, last, first, last, SENT, DELIVERED, READ, FAILED, PENDING]
-    dispatch_edges = _edges_sql(edges, "", "", [], DISPATCH_HOURLY, params)
+    dispatch_edges = _edges_sql(edges, "", "", [], DISPATCH_TABLES, params)
     params += [first, last, first, last]
     statement = f"""
 WITH logs (day, channel, status, fallback, total) AS (
@@ -202,7 +224,7 @@ def rollup_health_counts(since: datetime, until: datetime) -> dict[str, dict[str
     first, last, edges = window_plan(since, until)
     params: list[Any] = [SENT, FAILED]
     log_edges = _edges_sql(
-        edges, "channel, status, error_code = %s", "channel, status, capped", [sql.DAILY_CAP], LOG_HOURLY, params
+        edges, "channel, status, error_code = %s", "channel, status, capped", [sql.DAILY_CAP], LOG_TABLES, params
     )
     params += [first, last, first, last]
     statement = f"""

@@ -1,8 +1,10 @@
 """SQL of the rollup on PostgreSQL: the triggers that keep it exact, the fold, the rebuild and the check.
 
-Two grains of the same counts: per local day (what whole days of a window read) and per UTC hour (what the two
-partial days read, so that only the partial hours come from the raw log). UTC hours, not local ones: a local hour
-repeats when a zone leaves daylight saving time, and a UTC hour is one fixed hour of every zone.
+Three grains of the same counts: per local day (what whole days of a window read), per UTC hour (the whole hours of
+its two partial days) and per 5-minute slot (the whole slots left at each end of those hours), so that only the
+minutes around a cut, under five at each, come from the raw log. UTC hours, not local ones: a local hour repeats
+when a zone leaves daylight saving time, and a UTC hour is one fixed hour of every zone; a slot is 5 minutes counted
+from SLOT_ORIGIN, the same in every zone.
 
 Kept free of model imports so that the migration can install the triggers from here. Every statement is built from
 the constants below and the table names, never from input; the time zone is settings.TIME_ZONE, quoted.
@@ -20,14 +22,22 @@ LOG_HOUR = "analytics_loghour"
 LOG_HOUR_PENDING = "analytics_loghourpending"
 DISPATCH_HOUR = "analytics_dispatchhour"
 DISPATCH_HOUR_PENDING = "analytics_dispatchhourpending"
-DAY, HOUR = "day", "hour"
-GRAINS = (DAY, HOUR)
+LOG_SLOT = "analytics_logslot"
+LOG_SLOT_PENDING = "analytics_logslotpending"
+DISPATCH_SLOT = "analytics_dispatchslot"
+DISPATCH_SLOT_PENDING = "analytics_dispatchslotpending"
+# A grain's name is also the name of its time column in its tables.
+DAY, HOUR, SLOT = "day", "hour", "slot"
+GRAINS = (DAY, HOUR, SLOT)
+SLOT_MINUTES = 5
+SLOT_ORIGIN = "2000-01-01 00:00:00+00"
 # apps.notifications.services.whatsapp_senders.DAILY_CAP (not imported: the migration must not load the app).
 DAILY_CAP = "whatsapp_daily_cap"
 
 LOG_KEY = ("day", "channel", "status", "fallback", "capped")
 LOG_COLUMNS = ", ".join(LOG_KEY)
-LOG_HOUR_COLUMNS = ", ".join(("hour", *LOG_KEY[1:]))
+LOG_HOUR_COLUMNS = ", ".join((HOUR, *LOG_KEY[1:]))
+LOG_SLOT_COLUMNS = ", ".join((SLOT, *LOG_KEY[1:]))
 
 
 def quote(value: str) -> str:
@@ -36,7 +46,11 @@ def quote(value: str) -> str:
 
 def log_key(tz: str) -> str:
     """The rollup key of a log row, as SELECT expressions (in LOG_KEY order)."""
-    return f"{dispatch_key(tz)}, channel, status, fallback_from_id IS NOT NULL, error_code = {quote(DAILY_CAP)}"
+    return _log_key(dispatch_key(tz))
+
+
+def _log_key(bucket: str) -> str:
+    return f"{bucket}, channel, status, fallback_from_id IS NOT NULL, error_code = {quote(DAILY_CAP)}"
 
 
 def dispatch_key(tz: str) -> str:
@@ -46,13 +60,17 @@ def dispatch_key(tz: str) -> str:
 # Spelled out in UTC: date_trunc on a timestamptz truncates in the session's zone, and the triggers run in the
 # writer's session.
 HOUR_KEY = "date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-LOG_HOUR_KEY = f"{HOUR_KEY}, channel, status, fallback_from_id IS NOT NULL, error_code = {quote(DAILY_CAP)}"
+LOG_HOUR_KEY = _log_key(HOUR_KEY)
+# date_bin over a timestamptz with a stride of minutes is plain arithmetic on the instant: no zone is involved.
+SLOT_KEY = f"date_bin('{SLOT_MINUTES} minutes', created_at, TIMESTAMPTZ {quote(SLOT_ORIGIN)})"
+LOG_SLOT_KEY = _log_key(SLOT_KEY)
 
 
 def rollups(tz: str, grains: tuple[str, ...] = GRAINS) -> list[tuple[str, str, str, str, str, str]]:
     """(label, rollup table, pending table, raw table, key columns, key expressions) of each rollup.
 
-    `grains` lets migration analytics 0001 install exactly what it installed before the hourly tables existed."""
+    `grains` lets each migration install exactly its own grain (analytics 0001 the days, 0002 the hours, 0003 the
+    slots)."""
     every = {
         DAY: [
             ("registro", LOG_DAY, LOG_PENDING, LOG, LOG_COLUMNS, log_key(tz)),
@@ -60,7 +78,11 @@ def rollups(tz: str, grains: tuple[str, ...] = GRAINS) -> list[tuple[str, str, s
         ],
         HOUR: [
             ("registro por hora", LOG_HOUR, LOG_HOUR_PENDING, LOG, LOG_HOUR_COLUMNS, LOG_HOUR_KEY),
-            ("despachos por hora", DISPATCH_HOUR, DISPATCH_HOUR_PENDING, DISPATCH, "hour", HOUR_KEY),
+            ("despachos por hora", DISPATCH_HOUR, DISPATCH_HOUR_PENDING, DISPATCH, HOUR, HOUR_KEY),
+        ],
+        SLOT: [
+            ("registro por 5 minutos", LOG_SLOT, LOG_SLOT_PENDING, LOG, LOG_SLOT_COLUMNS, LOG_SLOT_KEY),
+            ("despachos por 5 minutos", DISPATCH_SLOT, DISPATCH_SLOT_PENDING, DISPATCH, SLOT, SLOT_KEY),
         ],
     }
     return [rollup for grain in grains for rollup in every[grain]]

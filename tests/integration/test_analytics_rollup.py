@@ -1,5 +1,5 @@
-"""The rollup behind /api/v1/analytics/ (PostgreSQL), daily and hourly: kept exact by the triggers, folded, rebuilt,
-checked.
+"""The rollup behind /api/v1/analytics/ (PostgreSQL), per day, hour and 5-minute slot: kept exact by the triggers,
+folded, rebuilt, checked.
 
 Every comparison is against the raw tables (the selectors' log path, which the embedded SQLite still uses), over
 rows spread across local days, with inserts, status changes, moves between days and deletes.
@@ -21,10 +21,14 @@ from apps.analytics.models import (
     DispatchDayPending,
     DispatchHour,
     DispatchHourPending,
+    DispatchSlot,
+    DispatchSlotPending,
     LogDay,
     LogDayPending,
     LogHour,
     LogHourPending,
+    LogSlot,
+    LogSlotPending,
 )
 from apps.notifications.models import Dispatch, NotificationLog, ServicePhase, ServiceType
 from apps.notifications.services.whatsapp_senders import DAILY_CAP
@@ -38,7 +42,15 @@ GYE = ZoneInfo("America/Guayaquil")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=GYE)
 STATUSES = ("pending", "queued", "sending", "sent", "delivered", "read", "failed")
 CHANNELS = ("email", "whatsapp", "push")
-EXACT = {"registro": [], "despachos": [], "registro por hora": [], "despachos por hora": []}
+EXACT = {
+    "registro": [],
+    "despachos": [],
+    "registro por hora": [],
+    "despachos por hora": [],
+    "registro por 5 minutos": [],
+    "despachos por 5 minutos": [],
+}
+SLOT = timedelta(minutes=5)
 
 
 @pytest.fixture
@@ -65,9 +77,12 @@ def make_log(at: datetime, **fields) -> NotificationLog:
     return row
 
 
-# Cuts on local midnight, on whole hours and at arbitrary minutes and microseconds, on both sides of noon.
+# Cuts on local midnight, on whole hours, on whole slots and at arbitrary minutes and microseconds, on both sides of
+# noon.
 CUTS = (
     NOW,
+    NOW + timedelta(minutes=25),
+    NOW - timedelta(hours=2, minutes=30),
     NOW - timedelta(hours=9),
     NOW - timedelta(hours=10),
     NOW + timedelta(hours=3, minutes=17),
@@ -85,10 +100,13 @@ def populate(catalog, rng: random.Random, count: int = 300) -> list[Notification
         moments += [NOW - timedelta(days=days), NOW - timedelta(days=days, microseconds=1)]
     moments += [NOW, NOW + timedelta(microseconds=1)]
     moments += [datetime(2026, 11, day, 0, 0, tzinfo=GYE) for day in (1, 13, 19, 20)]
-    # Rows in the partial hours next to every cut, where the log is read instead of the hourly rollup.
+    # Rows in the partial hours and slots next to every cut, where the slots or the log are read instead of the
+    # hourly rollup, and on the bounds of the cut's slot.
     for cut in CUTS:
         for since in (cut, cut - timedelta(days=1), cut - timedelta(days=7), cut - timedelta(days=30)):
-            moments += [since - timedelta(minutes=1), since + timedelta(minutes=1)]
+            moments += [since + timedelta(minutes=offset) for offset in (-7, -3, -1, 1, 3, 7)]
+            slot = rollup._floor(since, SLOT)
+            moments += [slot, slot - timedelta(microseconds=1), slot + SLOT, slot + SLOT - timedelta(microseconds=1)]
     rows: list[NotificationLog] = []
     for at in moments:
         dispatch = make_dispatch(catalog, at)
@@ -157,13 +175,22 @@ def test_rollup_plus_pending_equals_the_raw_tables_through_writes_and_folds(cata
     rows = populate(catalog, rng)
     assert LogDayPending.objects.exists() and not LogDay.objects.exists()
     assert LogHourPending.objects.exists() and not LogHour.objects.exists()
+    assert LogSlotPending.objects.exists() and not LogSlot.objects.exists()
     assert rollup.rollup_check() == EXACT
     assert_windows_match_the_log()
 
     rollup.rollup_fold()
-    for pending in (LogDayPending, DispatchDayPending, LogHourPending, DispatchHourPending):
+    for pending in (
+        LogDayPending,
+        DispatchDayPending,
+        LogHourPending,
+        DispatchHourPending,
+        LogSlotPending,
+        DispatchSlotPending,
+    ):
         assert not pending.objects.exists(), pending
     assert LogHour.objects.exists() and DispatchHour.objects.exists()
+    assert LogSlot.objects.exists() and DispatchSlot.objects.exists()
     churn(rows, rng)
     assert LogDayPending.objects.exists()
     assert rollup.rollup_check() == EXACT
@@ -196,6 +223,8 @@ def test_fold_is_idempotent_and_summary_is_the_same_before_and_after(catalog):
     assert sum(total for *_, total in folded) == NotificationLog.objects.count()
     assert sum(LogHour.objects.values_list("total", flat=True)) == NotificationLog.objects.count()
     assert sum(DispatchHour.objects.values_list("total", flat=True)) == Dispatch.objects.count()
+    assert sum(LogSlot.objects.values_list("total", flat=True)) == NotificationLog.objects.count()
+    assert sum(DispatchSlot.objects.values_list("total", flat=True)) == Dispatch.objects.count()
 
 
 def test_check_fails_on_a_drifted_rollup_and_rebuild_repairs_it(catalog, capsys):
@@ -222,6 +251,17 @@ def test_check_fails_on_a_drifted_rollup_and_rebuild_repairs_it(catalog, capsys)
     call_command("analytics_rollup_rebuild")
     assert not LogHourPending.objects.exists()
     call_command("analytics_rollup_rebuild", "--check")
+    # And the 5-minute ones.
+    LogSlot.objects.filter(pk=LogSlot.objects.order_by("pk").first().pk).update(total=10**6)
+    DispatchSlot.objects.order_by("pk").first().delete()
+    differences = rollup.rollup_check()
+    assert differences["registro por 5 minutos"] and differences["despachos por 5 minutos"]
+    assert not differences["registro por hora"] and not differences["despachos por hora"]
+    with pytest.raises(CommandError, match="no coincide"):
+        call_command("analytics_rollup_rebuild", "--check")
+    assert "registro por 5 minutos" in capsys.readouterr().err
+    call_command("analytics_rollup_rebuild")
+    assert not LogSlotPending.objects.exists()
     assert rollup.rollup_check() == EXACT
 
 
@@ -246,28 +286,45 @@ def test_the_window_reads_at_most_half_a_partial_day_from_the_rollups():
     assert [(e.day.day, e.sign, e.end - e.start) for e in edges][0] == (13, 1, timedelta(hours=4))
 
 
-def test_a_partial_day_reads_only_its_partial_hours_from_the_log():
+def test_a_partial_day_reads_whole_hours_then_whole_slots_and_under_five_minutes_from_the_log():
     cut = datetime(2026, 11, 20, 10, 41, 7, tzinfo=GYE)
     _first, _last, edges = rollup.window_plan(cut - timedelta(days=7), cut)
     for edge in edges:
         pieces = rollup.edge_pieces(edge)
         assert sum((p.end - p.start for p in pieces), timedelta()) == edge.end - edge.start
-        assert [p.hourly for p in pieces].count(True) == 1
-        raw = [p for p in pieces if not p.hourly]
-        assert len(raw) == 1 and raw[0].end - raw[0].start < timedelta(hours=1)
+        assert [p.grain for p in pieces].count("hour") == 1
+        raw = [p for p in pieces if p.grain is None]
+        assert len(raw) == 1 and raw[0].end - raw[0].start < SLOT
     first_edge = rollup.edge_pieces(edges[0])
-    assert [(p.hourly, p.end - p.start) for p in first_edge] == [
-        (True, timedelta(hours=10)),
-        (False, timedelta(minutes=41, seconds=7)),
+    assert [(p.grain, p.end - p.start) for p in first_edge] == [
+        ("hour", timedelta(hours=10)),
+        ("slot", timedelta(minutes=40)),
+        (None, timedelta(minutes=1, seconds=7)),
     ]
-    # A cut on a whole hour reads nothing from the log; one inside the first hour reads only the log.
-    on_the_hour = rollup.Edge(cut.date(), -1, datetime(2026, 11, 20, tzinfo=GYE), datetime(2026, 11, 20, 7, tzinfo=GYE))
-    assert [p.hourly for p in rollup.edge_pieces(on_the_hour)] == [True]
-    early = rollup.Edge(cut.date(), -1, datetime(2026, 11, 20, tzinfo=GYE), datetime(2026, 11, 20, 0, 20, tzinfo=GYE))
-    assert [p.hourly for p in rollup.edge_pieces(early)] == [False]
+    # Both ends of an edge can have slots and log minutes.
+    edge = rollup.Edge(
+        cut.date(), 1, datetime(2026, 11, 20, 7, 52, 30, tzinfo=GYE), datetime(2026, 11, 20, 10, 13, tzinfo=GYE)
+    )
+    assert [(p.grain, p.start.astimezone(GYE).time().isoformat()) for p in rollup.edge_pieces(edge)] == [
+        ("hour", "08:00:00"),
+        ("slot", "07:55:00"),
+        (None, "07:52:30"),
+        ("slot", "10:00:00"),
+        (None, "10:10:00"),
+    ]
+    # A cut on a whole hour reads nothing but hours; on a whole slot, no log; inside the first slot, only the log.
+    midnight = datetime(2026, 11, 20, tzinfo=GYE)
+    on_the_hour = rollup.Edge(cut.date(), -1, midnight, datetime(2026, 11, 20, 7, tzinfo=GYE))
+    assert [p.grain for p in rollup.edge_pieces(on_the_hour)] == ["hour"]
+    on_a_slot = rollup.Edge(cut.date(), -1, midnight, datetime(2026, 11, 20, 7, 35, tzinfo=GYE))
+    assert [p.grain for p in rollup.edge_pieces(on_a_slot)] == ["hour", "slot"]
+    inside_a_slot = rollup.Edge(cut.date(), -1, midnight, datetime(2026, 11, 20, 0, 3, tzinfo=GYE))
+    assert [p.grain for p in rollup.edge_pieces(inside_a_slot)] == [None]
+    early = rollup.Edge(cut.date(), -1, midnight, datetime(2026, 11, 20, 0, 20, tzinfo=GYE))
+    assert [p.grain for p in rollup.edge_pieces(early)] == ["slot"]
 
 
-def test_hours_are_utc_hours_whatever_the_session_time_zone(catalog):
+def test_hours_and_slots_are_utc_ones_whatever_the_session_time_zone(catalog):
     at = datetime(2026, 11, 20, 10, 41, tzinfo=GYE)
     with connection.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'Asia/Kolkata'")  # +05:30: a local hour is not a UTC hour
@@ -276,4 +333,7 @@ def test_hours_are_utc_hours_whatever_the_session_time_zone(catalog):
     rollup.rollup_fold()
     assert list(LogHour.objects.exclude(total=0).values_list("hour", "total")) == [
         (datetime(2026, 11, 20, 15, tzinfo=ZoneInfo("UTC")), 1)
+    ]
+    assert list(LogSlot.objects.exclude(total=0).values_list("slot", "total")) == [
+        (datetime(2026, 11, 20, 15, 40, tzinfo=ZoneInfo("UTC")), 1)
     ]
