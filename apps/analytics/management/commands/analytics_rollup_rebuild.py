@@ -7,10 +7,10 @@ from apps.analytics.rollup import rollup_available, rollup_check, rollup_rebuild
 
 class Command(BaseCommand):
     help = (
-        "Recalcula el resumen de analítica (por día, por hora y por 5 minutos) desde el registro de notificaciones y los despachos "
-        "(bloquea las escrituras en esas tablas mientras dura) y reinstala sus triggers con el TIME_ZONE actual. Con "
-        "--check solo compara el resumen con las tablas, sin bloquear, y termina con error si difieren. Solo "
-        "PostgreSQL."
+        "Recalcula el resumen de analítica (por día, por hora y por 5 minutos) desde el registro de notificaciones y "
+        "los despachos (bloquea las escrituras en esas tablas mientras dura) y reinstala sus triggers con el "
+        "TIME_ZONE actual. Con --check solo compara el resumen con las tablas, sin bloquear, y termina con error si "
+        "difieren. Solo PostgreSQL."
     )
 
     def add_arguments(self, parser):
