@@ -28,6 +28,7 @@ from apps.notifications.models import (
     NotificationLog,
 )
 from apps.notifications.services.quiet_hours import QuietHours
+from apps.notifications.services.transitions import row_unchanged
 
 WAITING = (NotificationStatus.PENDING, NotificationStatus.QUEUED)
 _OPEN_DISPATCH = (DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS)
@@ -193,9 +194,7 @@ def notification_record_success(
         NotificationAttempt.objects.filter(notification_id=row.id, number=row.attempts).update(
             finished_at=now, duration_ms=duration_ms, succeeded=True
         )
-        recorded = NotificationLog.objects.filter(
-            id=row.id, status=NotificationStatus.SENDING, attempts=row.attempts
-        ).update(
+        recorded = row_unchanged(row).update(
             status=NotificationStatus.SENT,
             sent_at=now,
             provider_message_id=provider_message_id,
