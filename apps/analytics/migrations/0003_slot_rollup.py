@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'resumen por 5 minutos del registro',
                 'verbose_name_plural': 'resúmenes por 5 minutos del registro',
-                'constraints': [models.UniqueConstraint(fields=('slot', 'channel', 'status', 'fallback', 'capped'), name='analytics_logslot_key')],
+                'constraints': [models.UniqueConstraint(fields=('slot', 'channel', 'status', 'fallback', 'capped'), name='analytics_logslot_key', include=('total',))],
             },
         ),
         migrations.CreateModel(
