@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint migrate seed api-key worker beat check-deploy schema clean bench-dispatch bench-worker bench-whatsapp bench-analytics bench-sync
+.PHONY: run test lint migrate seed api-key worker beat check-deploy schema clean bench-dispatch bench-worker bench-whatsapp bench-analytics bench-analytics-scale bench-sync
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,22 @@ bench-analytics: $(STAMP)
 	createdb -h 127.0.0.1 -U postgres ambacar_bench_analytics
 	DEBUG=true DATABASE_URL=$(BENCH_PG)/ambacar_bench_analytics $(PY) manage.py migrate --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_PG)/ambacar_bench_analytics $(PY) bench/bench_analytics.py --rows $(ROWS) --keep
+
+# 10M ÷ 1M in one run (bench/bench_analytics_scale.py). The two databases are kept between runs (filling 10M rows
+# takes about 25 minutes): each is filled when it does not exist, and migrated every time; drop one to refill it.
+bench-analytics-scale: $(STAMP)
+	@for rows in 1000000 10000000; do \
+	  db=ambacar_bench_analytics_$$rows; \
+	  if psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$$db'" postgres | grep -q 1; then \
+	    DEBUG=true DATABASE_URL=$(BENCH_PG)/$$db $(PY) manage.py migrate --noinput --verbosity 0 || exit 1; \
+	  else \
+	    createdb -h 127.0.0.1 -U postgres $$db && \
+	    DEBUG=true DATABASE_URL=$(BENCH_PG)/$$db $(PY) manage.py migrate --noinput --verbosity 0 && \
+	    DATABASE_URL=$(BENCH_PG)/$$db $(PY) bench/bench_analytics.py --rows $$rows --keep || exit 1; \
+	  fi; \
+	done
+	DATABASE_URL=$(BENCH_PG)/ambacar_bench_analytics_10000000 $(PY) bench/bench_analytics_scale.py \
+	    $(BENCH_PG)/ambacar_bench_analytics_1000000
 
 bench-sync: $(STAMP)
 	DATABASE_URL=$(BENCH_PG)/ambacar_bench_sync REDIS_URL=redis://127.0.0.1:6379/8 $(PY) bench/bench_sync.py

@@ -10,8 +10,7 @@ that exist before the rollup's migrations); builds the rollup with rollup_rebuil
 runs VACUUM ANALYZE; then prints, as the median of 3 alternating rounds (each the median of --repeat runs after a
 warm-up):
 - analytics_summary for windows of 1, 7, 30, 90 and 365 days ending now, and of 1 and 365 days ending at 12:32:30 local
-  yesterday (the worst cut: half a day of each partial day from the hourly rollup, and half an hour on each side
-  of the cut from the log), analytics_channel_health() and analytics_recent();
+  yesterday (the worst cut, worst_cut()), analytics_channel_health() and analytics_recent();
 - against the baselines measured in the same run: a `SELECT 1` round trip, and the same counts read from the log
   (selectors.summary_counts_from_log / health_counts_from_log: the selectors before the rollup, SQLite's path);
 - the EXPLAIN (ANALYZE) plans of the rollup statements;
@@ -324,7 +323,7 @@ def main() -> int:
             else:
                 cursor.execute("ANALYZE")
 
-        report(args, title="Esquema actual (resumen por día, hora y 5 minutos, analytics 0003)")
+        report(args, title="Esquema actual (resumen por día, hora y 5 minutos, analytics 0004)")
         if connection.vendor == "postgresql":
             trigger_cost(args)
         if migrated is not None:
@@ -448,6 +447,19 @@ def rounds(subjects: dict[str, Callable[[], object]], repeat: int, count: int = 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def worst_cut() -> datetime:
+    """12:32:30 local yesterday, the worst cut for the rollup: each partial day reads half a day of hourly rows, the
+    5-minute slots of half an hour and 2.5 minutes of the log on each side of the cut (a cut on a whole slot reads
+    none)."""
+    from django.utils import timezone
+
+    return timezone.make_aware(
+        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time())
+        + timedelta(hours=12, minutes=32, seconds=30),
+        timezone.get_default_timezone(),
+    )
+
+
 def report(args: argparse.Namespace, *, title: str) -> None:
     """Rollup figures against two baselines of the same run: a `SELECT 1` round trip and the same counts read
     from the log (the selectors before the rollup, which SQLite still uses)."""
@@ -481,14 +493,7 @@ def report(args: argparse.Namespace, *, title: str) -> None:
         subjects[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
         subjects[f"log summary(days={days})"] = from_log(days)
         pairs.append((f"summary(days={days})", f"log summary(days={days})"))
-    # The worst cut for the rollup: at 12:32:30 local each partial day reads half a day of hourly rows, the 5-minute
-    # slots of half an hour and 2.5 minutes of the log on each side of the cut (a cut on a whole slot reads none).
-    tz = timezone.get_default_timezone()
-    cut = timezone.make_aware(
-        datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time())
-        + timedelta(hours=12, minutes=32, seconds=30),
-        tz,
-    )
+    cut = worst_cut()
     for days in (1, 365):
         name = f"summary(days={days}, corte a las 12:32:30)"
         subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=cut)
