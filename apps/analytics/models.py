@@ -7,8 +7,9 @@ On PostgreSQL, triggers on the log and on the dispatches append a signed delta (
 the same transaction as the write, so `rollup + pending` always equals the raw tables; the fold task moves pending
 into the rollup. Appending instead of updating the day's row keeps concurrent writers off one hot row.
 
-The unique key of each log rollup carries its total (INCLUDE): a window's read is an index-only scan, and stays
-cheap enough that the planner never puts a parallel Gather in front of it (which cost more than the read itself).
+The unique key of each log rollup carries its total (INCLUDE): a window's read is an index-only scan. With heap
+scans, at 10M log rows, the planner put a parallel Gather in front of the 1-day read, which then cost ten times the
+read itself (docs/benchmarks.md, 3c).
 """
 
 from django.db import models
