@@ -18,10 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, check: bool, **options):
         if not rollup_available():
-            raise CommandError("El resumen diario solo existe en PostgreSQL; con SQLite la analítica lee el registro.")
+            raise CommandError(
+                "El resumen de analítica solo existe en PostgreSQL; con SQLite la analítica lee el registro."
+            )
         if not check:
             rollup_rebuild()
-            self.stdout.write("Resumen diario recalculado desde el registro.")
+            self.stdout.write("Resumen (por día, hora y 5 minutos) recalculado desde el registro.")
             return
         differences = rollup_check()
         if any(differences.values()):
@@ -30,6 +32,7 @@ class Command(BaseCommand):
                     *key, rolled, raw = row
                     self.stderr.write(f"{table} {key}: resumen {rolled}, tablas {raw}")
             raise CommandError(
-                "El resumen diario no coincide con las tablas: corra `manage.py analytics_rollup_rebuild`."
+                "El resumen (por día, hora o 5 minutos) no coincide con las tablas: corra "
+                "`manage.py analytics_rollup_rebuild`."
             )
-        self.stdout.write("El resumen diario coincide con el registro y los despachos.")
+        self.stdout.write("El resumen (por día, hora y 5 minutos) coincide con el registro y los despachos.")
