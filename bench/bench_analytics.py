@@ -460,6 +460,26 @@ def worst_cut() -> datetime:
     )
 
 
+CUT_NAME = "corte a las 12:32:30"
+
+
+def rollup_reads(cut: datetime) -> dict[str, Callable[[], object]]:
+    """The reads measured at every size (here and in bench_analytics_scale.py): summary windows ending now and at
+    `cut`, health, recent."""
+    from apps.analytics import selectors
+
+    reads: dict[str, Callable[[], object]] = {}
+    for days in WINDOWS:
+        reads[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
+    for days in (1, 365):
+        reads[f"summary(days={days}, {CUT_NAME})"] = lambda days=days: selectors.analytics_summary(days=days, now=cut)
+    reads["channel_health()"] = lambda: selectors.analytics_channel_health()
+    reads["recent(limit=50)"] = lambda: list(selectors.analytics_recent(limit=50))
+    reads["recent(limit=50, channel=push)"] = lambda: list(selectors.analytics_recent(limit=50, channel="push"))
+    reads["recent(limit=50, status=failed)"] = lambda: list(selectors.analytics_recent(limit=50, status="failed"))
+    return reads
+
+
 def report(args: argparse.Namespace, *, title: str) -> None:
     """Rollup figures against two baselines of the same run: a `SELECT 1` round trip and the same counts read
     from the log (the selectors before the rollup, which SQLite still uses)."""
@@ -487,24 +507,18 @@ def report(args: argparse.Namespace, *, title: str) -> None:
         now = timezone.now()
         return selectors.health_counts_from_log(now - timedelta(hours=selectors.HEALTH_WINDOW_HOURS), now)
 
-    subjects: dict[str, Callable[[], object]] = {"SELECT 1": select_one}
+    cut = worst_cut()
+    subjects: dict[str, Callable[[], object]] = {"SELECT 1": select_one, **rollup_reads(cut)}
     pairs = []
     for days in WINDOWS:
-        subjects[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
         subjects[f"log summary(days={days})"] = from_log(days)
         pairs.append((f"summary(days={days})", f"log summary(days={days})"))
-    cut = worst_cut()
     for days in (1, 365):
-        name = f"summary(days={days}, corte a las 12:32:30)"
-        subjects[name] = lambda days=days: selectors.analytics_summary(days=days, now=cut)
+        name = f"summary(days={days}, {CUT_NAME})"
         subjects[f"log {name}"] = lambda days=days: selectors.summary_counts_from_log(cut - timedelta(days=days), cut)
         pairs.append((name, f"log {name}"))
-    subjects["channel_health()"] = lambda: selectors.analytics_channel_health()
     subjects["log channel_health()"] = health_from_log
     pairs.append(("channel_health()", "log channel_health()"))
-    subjects["recent(limit=50)"] = lambda: list(selectors.analytics_recent(limit=50))
-    subjects["recent(limit=50, channel=push)"] = lambda: list(selectors.analytics_recent(limit=50, channel="push"))
-    subjects["recent(limit=50, status=failed)"] = lambda: list(selectors.analytics_recent(limit=50, status="failed"))
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")

@@ -11,9 +11,9 @@ Why one run: on a shared 2-core VM the speed of the machine drifts by tens of pe
 (a `SELECT 1` took 0.12 ms in one run and 0.21 ms in the next), more than the difference the 1.5x bar is about.
 Here every figure of the big database is taken between two of the small one: 5 alternating rounds, each the median
 of --repeat runs after a warm-up, per subject and database; the figure is the median over rounds and the ratio is
-big ÷ small of those medians (with the per-round ratios' range, for the noise). Same subjects as bench_analytics.py:
-summary windows ending now and at the worst cut, health and recent. In process (no HTTP), one connection per
-database, selected by swapping Django's default connection.
+big ÷ small of those medians (with the per-round ratios' range, for the noise). The reads are those of
+bench_analytics.rollup_reads(): summary windows ending now and at the worst cut, health and recent. In process (no
+HTTP), one connection per database, selected by swapping Django's default connection.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import argparse
 import os
 import statistics
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench_analytics import WINDOWS, median_seconds, worst_cut  # noqa: E402 - after the path
+from bench_analytics import median_seconds, rollup_reads, worst_cut  # noqa: E402 - after the path
 
 SMALL = "small"
 BAR = 1.5
@@ -43,22 +43,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure and round (median)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median)")
     return parser.parse_args()
-
-
-def subjects() -> dict[str, Callable[[], object]]:
-    from apps.analytics import selectors
-
-    cut = worst_cut()
-    every: dict[str, Callable[[], object]] = {}
-    for days in WINDOWS:
-        every[f"summary(days={days})"] = lambda days=days: selectors.analytics_summary(days=days)
-    for days in (1, 365):
-        every[f"summary(days={days}, corte a las 12:32:30)"] = lambda days=days: selectors.analytics_summary(
-            days=days, now=cut
-        )
-    every["channel_health()"] = lambda: selectors.analytics_channel_health()
-    every["recent(limit=50)"] = lambda: list(selectors.analytics_recent(limit=50))
-    return every
 
 
 @contextmanager
@@ -88,7 +72,8 @@ def main() -> int:
     from apps.notifications.models import NotificationLog
 
     small = dict(connections.settings[DEFAULT_DB_ALIAS])
-    small.update({k: v for k, v in dj_database_url.parse(args.small_database_url).items() if k in ("NAME", "HOST")})
+    connection_keys = ("NAME", "HOST", "PORT", "USER", "PASSWORD")
+    small.update({k: v for k, v in dj_database_url.parse(args.small_database_url).items() if k in connection_keys})
     connections.settings[SMALL] = small
     counts = {}
     for alias in (DEFAULT_DB_ALIAS, SMALL):
@@ -100,7 +85,7 @@ def main() -> int:
                     "llénela con bench_analytics.py --keep."
                 )
                 return 2
-    work = subjects()
+    work = rollup_reads(worst_cut())
     samples: dict[str, dict[str, list[float]]] = {alias: {name: [] for name in work} for alias in counts}
     for _ in range(args.rounds):
         for name, fn in work.items():
