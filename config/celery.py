@@ -10,6 +10,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from apps.core.metrics import metrics_flush
 from config.env import require_production_settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -86,3 +87,10 @@ def _close_broken_database_connections(**kwargs):
     for conn in db.connections.all(initialized_only=True):
         if conn.errors_occurred or (conn.close_at is not None and time.monotonic() >= conn.close_at):
             conn.close_if_unusable_or_obsolete()
+
+
+@signals.worker_process_shutdown.connect
+def _write_the_last_metrics(**kwargs):
+    """A prefork child leaves with os._exit, which skips atexit: the counters it summed since its last write
+    (apps.core.metrics) go out here. The solo and threads pools run in the main process, where atexit does it."""
+    metrics_flush()

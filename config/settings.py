@@ -342,6 +342,12 @@ if set(DEFAULT_CHANNEL_PRIORITY) - _known_channels or len(set(DEFAULT_CHANNEL_PR
 
 # --- Metrics: GET /metrics (Prometheus), Authorization: Bearer <METRICS_TOKEN>; empty, the path is a 404 -------
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Each process sums its counters and a background thread writes them to Redis this often (one MULTI/EXEC), so no
+# request or send waits on Redis for its metrics. A process killed outright loses at most this much; 0 writes in
+# the request or the send itself (a round trip each).
+METRICS_FLUSH_MS = env_int("METRICS_FLUSH_MS", 1000)
+if METRICS_FLUSH_MS < 0:
+    raise ImproperlyConfigured(f"METRICS_FLUSH_MS={METRICS_FLUSH_MS}: use 0 o más milisegundos.")
 
 # --- Logging: one line per event, with the request id; PII is masked where it is logged ----------
 # A database error is written without PostgreSQL's text, which quotes the data it refused.

@@ -1,19 +1,22 @@
 """Prometheus metrics (SPEC §13) that stay right with any number of gunicorn and Celery processes, on any host.
 
 Counters and histograms are kept in Redis, recorded where the event happens (the web process for requests and
-acceptances, the worker for sends) with one pipelined round trip (one per request: apps.core.middleware batches);
+acceptances, the worker for sends), summed in each process and written by a background thread once a second
+(METRICS_FLUSH_MS), so neither a request nor a send waits on Redis for them;
 `GET /metrics` reads them back with one HGETALL and renders them with prometheus_client. Gauges (queue lengths,
 paused instances, today's WhatsApp sends) are read at scrape time by the collector in
 apps/notifications/metrics.py. prometheus_client's own multiprocess mode needs every process on one host sharing a
 directory; the web and the workers here run in different containers.
 
 Without Redis (`make run`, tasks in-process) the numbers live in the process. Recording never fails the caller:
-with Redis unreachable it stops trying for a few seconds and the events of that time are not counted.
+with Redis unreachable the sums stay in the process and the writer tries again every few seconds.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -91,26 +94,75 @@ def _bucket(value: float) -> str:
 
 
 class _RedisStore:
-    def __init__(self, url: str):
+    """Increments are summed in the process and written by one background thread every `flush_ms`: one MULTI/EXEC
+    per interval whatever the traffic, instead of a round trip in every request and every send. What a process
+    had not yet written when it is killed (at most one interval) is lost; a process that exits normally writes it
+    (atexit; Celery's prefork children on worker_process_shutdown, config/celery.py). With Redis unreachable the
+    sums wait in the process and go out with the next write that succeeds. `flush_ms` 0 writes in the caller."""
+
+    def __init__(self, url: str, flush_ms: int):
         self.client = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
+        self._interval = flush_ms / 1000
         self._down_until = 0.0
+        self._start_empty()
+        # A forked child (a gunicorn worker, a prefork child) must not write its parent's sums a second time.
+        os.register_at_fork(after_in_child=self._start_empty)
+        atexit.register(self.flush)
+
+    def _start_empty(self) -> None:
+        self._lock = threading.Lock()  # guards _pending
+        self._writing = threading.Lock()  # one write at a time: flush() returns once what was summed is in Redis
+        self._pending: dict[str, float] = defaultdict(float)
+        self._flusher: threading.Thread | None = None
 
     def add(self, increments: Iterable[tuple[str, float]]) -> None:
-        if time.monotonic() < self._down_until:
-            return
-        try:
-            pipe = self.client.pipeline(transaction=False)
+        if not self._interval:
+            summed: dict[str, float] = defaultdict(float)
             for field, amount in increments:
+                summed[field] += amount
+            self._write(summed)
+            return
+        with self._lock:
+            for field, amount in increments:
+                self._pending[field] += amount
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_forever, name="metrics-flush", daemon=True)
+                self._flusher.start()
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(self._interval)
+            self.flush()
+
+    def flush(self) -> None:
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, defaultdict(float)
+            if pending and not self._write(pending):
+                with self._lock:
+                    for field, amount in pending.items():
+                        self._pending[field] += amount
+
+    def _write(self, increments: dict[str, float]) -> bool:
+        if time.monotonic() < self._down_until:
+            return False
+        try:
+            # MULTI/EXEC: all of it or none, so sums kept back after a failure are never counted twice.
+            pipe = self.client.pipeline(transaction=True)
+            for field, amount in increments.items():
                 if float(amount).is_integer():
                     pipe.hincrby(KEY, field, int(amount))
                 else:
                     pipe.hincrbyfloat(KEY, field, amount)
             pipe.execute()
+            return True
         except redis.RedisError as exc:
             self._down_until = time.monotonic() + _BACKOFF_SECONDS
-            logger.warning("metrics not recorded for %ss: Redis unavailable (%s)", _BACKOFF_SECONDS, exc)
+            logger.warning("metrics kept in the process for %ss: Redis unavailable (%s)", _BACKOFF_SECONDS, exc)
+            return False
 
     def read(self) -> dict[str, float]:
+        self.flush()
         return {k.decode(): float(v) for k, v in self.client.hgetall(KEY).items()}
 
 
@@ -128,14 +180,22 @@ class _LocalStore:
         with self._lock:
             return dict(self._values)
 
+    def flush(self) -> None:
+        """Nothing to write: the numbers live in the process."""
+
 
 @lru_cache(maxsize=4)
-def _store_for(url: str) -> _RedisStore | _LocalStore:
-    return _RedisStore(url) if url else _LocalStore()
+def _store_for(url: str, flush_ms: int = 0) -> _RedisStore | _LocalStore:
+    return _RedisStore(url, flush_ms) if url else _LocalStore()
 
 
 def store() -> _RedisStore | _LocalStore:
-    return _store_for(settings.REDIS_URL or "")
+    return _store_for(settings.REDIS_URL or "", settings.METRICS_FLUSH_MS)
+
+
+def metrics_flush() -> None:
+    """Write what this process has summed and not yet written (a worker that stops, a test about to read)."""
+    store().flush()
 
 
 class _Batch(threading.local):
@@ -147,8 +207,9 @@ _batch = _Batch()
 
 @contextmanager
 def metrics_batch() -> Iterator[None]:
-    """Everything recorded inside (a request's acceptance counters and its own count and latency) goes to Redis in
-    one pipeline at the end, instead of one round trip each. Nested batches join the outer one."""
+    """Everything recorded inside (a request's acceptance counters and its own count and latency; a send's) reaches
+    the store in one call at the end: one lock, or one round trip with METRICS_FLUSH_MS=0. Nested batches join the
+    outer one."""
     if _batch.increments is not None:
         yield
         return

@@ -71,19 +71,15 @@ def test_json_logs_join_on_the_request_id_and_the_scrape_shows_the_delivery(chan
                 assert accepted.status_code == 202, accepted.text
                 dispatch_id = accepted.json()["dispatch_id"]
                 wait_for(lambda: Dispatch.objects.get(id=dispatch_id).status == "sent", timeout=90, what="the send")
-                scrape = client.get(
-                    "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}", "Accept": "text/plain"}
-                )
+                # Each process writes its counters once a second (METRICS_FLUSH_MS): the web's and the worker's
+                # show up within that, whichever gunicorn worker answers the scrape.
+                scrapes = []
+                wait_for(lambda: _has_the_send(_scrape(client), scrapes), timeout=10, what="both processes' counters")
         finally:
             web.terminate()
             web.wait(timeout=20)
 
-    assert scrape.status_code == 200
-    found = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(scrape.text)
-        for s in family.samples
-    }
+    found = scrapes[-1]
     assert found[("ambacar_notifications_total", (("channel", "whatsapp"), ("status", "created")))] == 1  # the web
     assert found[("ambacar_notifications_total", (("channel", "whatsapp"), ("status", "sent")))] == 1  # the worker
     assert found[("ambacar_send_duration_seconds_count", (("channel", "whatsapp"),))] == 1
@@ -104,6 +100,24 @@ def test_json_logs_join_on_the_request_id_and_the_scrape_shows_the_delivery(chan
     ]
     assert sent and sent[0]["notification_id"]
     assert "+593991234567" not in web_log.read_text() + (tmp_path / "worker.log").read_text()
+
+
+def _scrape(client: httpx.Client) -> dict:
+    scrape = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}", "Accept": "text/plain"})
+    assert scrape.status_code == 200, scrape.text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(scrape.text)
+        for s in family.samples
+    }
+
+
+def _has_the_send(found: dict, scrapes: list) -> bool:
+    scrapes.append(found)
+    whatsapp = (("channel", "whatsapp"),)
+    return all(
+        found.get(("ambacar_notifications_total", (*whatsapp, ("status", status)))) for status in ("created", "sent")
+    )
 
 
 def _up(client: httpx.Client) -> bool:
