@@ -109,6 +109,11 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
         )
     }
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server, and a statement a connection has run twice is kept prepared (psycopg):
+        # the send's and the dispatch's statements skip parsing and planning (measured in docs/benchmarks.md).
+        # Off behind a pooler in transaction mode without prepared-statement support (PgBouncer < 1.21).
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 else:
     DATABASES = {
         "default": {

@@ -63,6 +63,19 @@ def test_a_send_is_three_statements(customer, fake_senders, plan, expected):
     assert (row.status, row.attempts, row.dispatch.status) == ("sent", 1, "sent")
 
 
+@on_postgresql
+def test_a_workers_connection_keeps_the_statements_of_a_send_prepared(customer, fake_senders):
+    """DB_PREPARED_STATEMENTS: from its second send on, a connection skips parsing and planning them."""
+    for _ in range(3):
+        assert notification_send(notification_id=row_for(customer, plan=("email",)).id).result == SENT
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("FROM notifications_notificationlog n" in s and "send_quiet_start" in s for s in prepared), prepared
+    assert any("INSERT INTO notifications_notificationattempt" in s for s in prepared), prepared
+    assert any("SET status = $" in s and "provider_message_id" in s for s in prepared), prepared
+
+
 def test_a_send_waits_on_no_redis_round_trip_for_its_metrics(customer, fake_senders, redis_commands, settings):
     if not settings.REDIS_URL:
         pytest.skip("metrics go to Redis only with REDIS_URL")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.utils.dateparse import parse_time
@@ -34,9 +35,11 @@ WAITING = (NotificationStatus.PENDING, NotificationStatus.QUEUED)
 _OPEN_DISPATCH = (DispatchStatus.QUEUED, DispatchStatus.IN_PROGRESS)
 
 # The row to send, its dispatch's request id, and the quiet hours of its channel at the dispatch's taller or else
-# at the default one (as QuietHours needs them; NULL when there are none).
+# at the default one (as QuietHours needs them; NULL when there are none). The row's columns are named, not n.*: a
+# prepared statement (DB_PREPARED_STATEMENTS) whose result changes shape when a migration adds a column fails with
+# "cached plan must not change result type" until its connection closes.
 _READ = """
-SELECT n.*, d.request_id AS send_request_id, t.timezone AS send_timezone,
+SELECT {columns}, d.request_id AS send_request_id, t.timezone AS send_timezone,
        q.quiet_hours_start AS send_quiet_start, q.quiet_hours_end AS send_quiet_end
 FROM notifications_notificationlog n
 LEFT JOIN notifications_dispatch d ON d.id = n.dispatch_id
@@ -98,7 +101,7 @@ def notification_for_send(notification_id) -> NotificationLog | None:
     """The row while it waits (pending or queued), or None. It carries `request_id` (its dispatch's) and
     `quiet_hours` (QuietHours of its channel at its taller, the dispatch's or else the default one, or None)."""
     params = {"true": True, "id": _db_id(notification_id), "pending": WAITING[0], "queued": WAITING[1]}
-    row = next(iter(NotificationLog.objects.raw(_READ, params)), None)
+    row = next(iter(NotificationLog.objects.raw(_read_statement(), params)), None)
     if row is None:
         return None
     row.request_id = row.send_request_id or ""
@@ -108,6 +111,12 @@ def notification_for_send(notification_id) -> NotificationLog | None:
         else None
     )
     return row
+
+
+@lru_cache(maxsize=1)
+def _read_statement() -> str:
+    columns = ", ".join(f"n.{connection.ops.quote_name(f.column)}" for f in NotificationLog._meta.concrete_fields)
+    return _READ.format(columns=columns)
 
 
 def _db_id(value):
