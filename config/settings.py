@@ -109,10 +109,11 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
         )
     }
-    if env_bool("DB_PREPARED_STATEMENTS", True):
-        # Parameters bound by the server, and a statement a connection has run twice is kept prepared (psycopg):
-        # the send's and the dispatch's statements skip parsing and planning (measured in docs/benchmarks.md).
-        # Off behind a pooler in transaction mode without prepared-statement support (PgBouncer < 1.21).
+    # Parameters bound by the server, and a statement a connection has run twice is kept prepared (psycopg): the
+    # send's and the dispatch's statements skip parsing and planning (docs/benchmarks.md §2c). A pooler in
+    # transaction mode hands each transaction another server connection, where the statement does not exist: off
+    # by default on port 6543 (Supabase's transaction pooler); PgBouncer in that mode needs max_prepared_statements.
+    if env_bool("DB_PREPARED_STATEMENTS", str(DATABASES["default"].get("PORT")) != "6543"):
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 else:
     DATABASES = {
@@ -348,8 +349,8 @@ if set(DEFAULT_CHANNEL_PRIORITY) - _known_channels or len(set(DEFAULT_CHANNEL_PR
 # --- Metrics: GET /metrics (Prometheus), Authorization: Bearer <METRICS_TOKEN>; empty, the path is a 404 -------
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 # Each process sums its counters and a background thread writes them to Redis this often (one MULTI/EXEC), so no
-# request or send waits on Redis for its metrics. A process killed outright loses at most this much; 0 writes in
-# the request or the send itself (a round trip each).
+# request or send waits on Redis for its metrics. A process killed outright loses what it had not written (this
+# much, or what it kept while Redis was down); 0 writes in the request or the send itself (a round trip each).
 METRICS_FLUSH_MS = env_int("METRICS_FLUSH_MS", 1000)
 if METRICS_FLUSH_MS < 0:
     raise ImproperlyConfigured(f"METRICS_FLUSH_MS={METRICS_FLUSH_MS}: use 0 o más milisegundos.")

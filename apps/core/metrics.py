@@ -95,10 +95,12 @@ def _bucket(value: float) -> str:
 
 class _RedisStore:
     """Increments are summed in the process and written by one background thread every `flush_ms`: one MULTI/EXEC
-    per interval whatever the traffic, instead of a round trip in every request and every send. What a process
-    had not yet written when it is killed (at most one interval) is lost; a process that exits normally writes it
-    (atexit; Celery's prefork children on worker_process_shutdown, config/celery.py). With Redis unreachable the
-    sums wait in the process and go out with the next write that succeeds. `flush_ms` 0 writes in the caller."""
+    per interval whatever the traffic, instead of a round trip in every request and every send. A process that
+    exits normally writes what it has (atexit; Celery's prefork children on worker_process_shutdown,
+    config/celery.py); one that is killed loses what it had not written: one interval, or, while Redis is
+    unreachable, everything kept since. Sums are kept for later only when nothing of them reached Redis (it did not
+    answer a PING); a write that was sent and not confirmed is dropped, never sent twice. `flush_ms` 0 writes in the
+    caller."""
 
     def __init__(self, url: str, flush_ms: int):
         self.client = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
@@ -110,7 +112,7 @@ class _RedisStore:
         atexit.register(self.flush)
 
     def _start_empty(self) -> None:
-        self._lock = threading.Lock()  # guards _pending
+        self._lock = threading.Lock()  # guards _pending and _flusher
         self._writing = threading.Lock()  # one write at a time: flush() returns once what was summed is in Redis
         self._pending: dict[str, float] = defaultdict(float)
         self._flusher: threading.Thread | None = None
@@ -120,34 +122,58 @@ class _RedisStore:
             summed: dict[str, float] = defaultdict(float)
             for field, amount in increments:
                 summed[field] += amount
-            self._write(summed)
+            if time.monotonic() >= self._down_until:
+                self._send(summed)
             return
         with self._lock:
             for field, amount in increments:
                 self._pending[field] += amount
-            if self._flusher is None:
-                self._flusher = threading.Thread(target=self._flush_forever, name="metrics-flush", daemon=True)
-                self._flusher.start()
+            if self._flusher is not None:
+                return
+            self._flusher = threading.Thread(target=self._flush_forever, name="metrics-flush", daemon=True)
+        try:
+            self._flusher.start()
+        except RuntimeError as exc:  # no thread to be had (a container's pid limit): the next add tries again
+            logger.warning("metrics writer not started (%s); the sums wait in the process", exc)
+            with self._lock:
+                self._flusher = None
 
     def _flush_forever(self) -> None:
         while True:
             time.sleep(self._interval)
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # the writer must outlive anything one write does; what it held is counted lost
+                logger.exception("metrics write failed")
 
     def flush(self) -> None:
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, defaultdict(float)
-            if pending and not self._write(pending):
+            if not pending:
+                return
+            if not self._reachable():
                 with self._lock:
                     for field, amount in pending.items():
                         self._pending[field] += amount
+                return
+            self._send(pending)
 
-    def _write(self, increments: dict[str, float]) -> bool:
+    def _reachable(self) -> bool:
         if time.monotonic() < self._down_until:
             return False
         try:
-            # MULTI/EXEC: all of it or none, so sums kept back after a failure are never counted twice.
+            self.client.ping()
+            return True
+        except redis.RedisError as exc:
+            self._down_until = time.monotonic() + _BACKOFF_SECONDS
+            logger.warning("metrics kept in the process for %ss: Redis unavailable (%s)", _BACKOFF_SECONDS, exc)
+            return False
+
+    def _send(self, increments: dict[str, float]) -> None:
+        """One MULTI/EXEC. Once sent, a failure (a reply later than the socket timeout, a command refused inside
+        EXEC) leaves it unknown whether Redis applied it: those sums are dropped, not counted a second time."""
+        try:
             pipe = self.client.pipeline(transaction=True)
             for field, amount in increments.items():
                 if float(amount).is_integer():
@@ -155,11 +181,9 @@ class _RedisStore:
                 else:
                     pipe.hincrbyfloat(KEY, field, amount)
             pipe.execute()
-            return True
         except redis.RedisError as exc:
             self._down_until = time.monotonic() + _BACKOFF_SECONDS
-            logger.warning("metrics kept in the process for %ss: Redis unavailable (%s)", _BACKOFF_SECONDS, exc)
-            return False
+            logger.warning("metrics of one write not recorded: Redis did not confirm it (%s)", exc)
 
     def read(self) -> dict[str, float]:
         self.flush()
@@ -251,7 +275,7 @@ def metrics_observe(name: str, seconds: float, **labels: str) -> None:
 
 
 def metrics_http_request(*, route: str, method: str, status: int, seconds: float) -> None:
-    """One request: its count and its duration, in one round trip."""
+    """One request: its count and its duration."""
     labels = {"route": route, "method": method}
     counted = (_field("ambacar_http_requests_total", {**labels, "status": str(status)}), 1)
     _record([counted, *_observation("ambacar_http_request_duration_seconds", seconds, labels)])

@@ -61,7 +61,7 @@ class HttpMetricsMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        # What the view records (a dispatch's acceptance) and the request's own line: one Redis round trip.
+        # What the view records (a dispatch's acceptance) and the request's own line reach the store together.
         with metrics_batch():
             response = self.get_response(request)
             match = getattr(request, "resolver_match", None)

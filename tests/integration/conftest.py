@@ -60,3 +60,17 @@ def queued_only():
     yield
     app.conf.task_always_eager = previous
     app.control.purge()
+
+
+@pytest.fixture
+def own_metrics_store(settings, monkeypatch):
+    """A metrics store for this test alone, whose writer waits an hour: the test decides when its sums are written.
+    The process's own store first writes what earlier tests left, so none of it lands in the middle."""
+    from apps.core import metrics
+
+    if not settings.REDIS_URL:
+        pytest.skip("metrics go to Redis only with REDIS_URL")
+    metrics.store().flush()
+    own = metrics._RedisStore(settings.REDIS_URL, flush_ms=3_600_000)
+    monkeypatch.setattr(metrics, "store", lambda: own)
+    return own

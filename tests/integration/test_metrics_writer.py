@@ -1,5 +1,6 @@
-"""The process's metrics writer (apps.core.metrics): sums kept in the process reach Redis exactly once — on its
-own clock, when Redis comes back, at a normal exit — and a forked child never writes its parent's sums again."""
+"""The process's metrics writer (apps.core.metrics): sums kept in the process reach Redis at most once — on its
+own clock, when Redis comes back, at a normal exit; a write Redis did not confirm is never sent again, a forked
+child never writes its parent's sums, and the writer outlives a failed write."""
 
 from __future__ import annotations
 
@@ -22,9 +23,7 @@ WRITER_DB = 8
 
 @pytest.fixture
 def url():
-    url = redis_db_url(redis_or_fail(), WRITER_DB)
-    redis.Redis.from_url(url).delete(KEY)
-    return url
+    return redis_db_url(redis_or_fail(), WRITER_DB)  # each test's field is its own: nothing to clear
 
 
 @pytest.fixture
@@ -50,9 +49,7 @@ def test_sums_wait_in_the_process_until_written_in_one_round_trip(url, field):
 def test_the_writer_thread_writes_on_its_own_clock(url, field):
     store = _RedisStore(url, flush_ms=50)
     store.add([(field, 1)])
-    deadline = time.monotonic() + 5
-    while written(url, field) == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: written(url, field) == 1)
     assert written(url, field) == 1
 
 
@@ -65,6 +62,48 @@ def test_with_redis_unreachable_the_sums_are_kept_and_written_once_it_is_back(ur
     store._down_until = 0.0  # the back-off after the failure has passed
     store.flush()
     assert written(url, field) == 5
+
+
+def test_a_write_redis_did_not_confirm_is_not_sent_again(url, field, monkeypatch):
+    store = _RedisStore(url, flush_ms=60_000)
+    original = redis.client.Pipeline.execute
+
+    def applied_then_late(self, *args, **kwargs):  # Redis applied it; its answer came after the socket timeout
+        original(self, *args, **kwargs)
+        raise redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", applied_then_late)
+    store.add([(field, 1)])
+    store.flush()
+    monkeypatch.undo()
+    store._down_until = 0.0  # the back-off after the failure has passed
+    store.add([(field, 2)])
+    store.flush()
+    assert written(url, field) == 3
+
+
+def test_the_writer_thread_outlives_a_failed_write(url, field, monkeypatch):
+    store = _RedisStore(url, flush_ms=20)
+    send, calls = store._send, []
+
+    def fails_once(increments):
+        calls.append(dict(increments))
+        if len(calls) == 1:
+            raise ValueError("a bug in one write")
+        send(increments)
+
+    monkeypatch.setattr(store, "_send", fails_once)
+    store.add([(field, 1)])  # lost with the write that failed
+    wait_until(lambda: calls)
+    store.add([(field, 2)])
+    wait_until(lambda: written(url, field) == 2)
+    assert written(url, field) == 2
+
+
+def wait_until(condition, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_with_flush_ms_zero_the_caller_writes(url, field):

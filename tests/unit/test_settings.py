@@ -25,6 +25,18 @@ def load_settings(**env) -> subprocess.CompletedProcess:
     )
 
 
+def database_options(**env) -> dict:
+    import json
+
+    code = "import json, config.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, "DEBUG": "true", **env}, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 @pytest.fixture(autouse=True)
 def no_dotenv(tmp_path, monkeypatch):
     if (ROOT / ".env").exists():
@@ -151,3 +163,19 @@ def test_a_development_internal_secret_only_with_debug():
 def test_an_unknown_log_format_stops_start_up():
     r = load_settings(DEBUG="true", LOG_FORMAT="xml")
     assert r.returncode != 0 and "LOG_FORMAT='xml'" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "setting", "prepared"),
+    [
+        ("postgres://u:p@db.example:5432/x", None, True),
+        ("postgres://u:p@aws-0-sa-east-1.pooler.supabase.com:6543/postgres", None, False),
+        ("postgres://u:p@aws-0-sa-east-1.pooler.supabase.com:6543/postgres", "true", True),
+        ("postgres://u:p@db.example:5432/x", "false", False),
+    ],
+)
+def test_prepared_statements_are_on_except_behind_a_transaction_pooler(url, setting, prepared):
+    env = {"DATABASE_URL": url} | ({"DB_PREPARED_STATEMENTS": setting} if setting else {})
+    options = database_options(**env)
+    assert options.get("server_side_binding", False) is prepared
+    assert (options.get("prepare_threshold") == 2) is prepared
