@@ -200,8 +200,9 @@ def celery_rate(n: int, concurrency: int, processes: int, *, queue_filled: bool 
             time.sleep(0.2)
         time.sleep(0.5)
         started = time.time()
-        for row_id in ids if not queue_filled else ():
-            send_notification_task.apply_async(args=[row_id])
+        if not queue_filled:
+            for row_id in ids:
+                send_notification_task.apply_async(args=[row_id])
         deadline = time.time() + max(60, n / 20)
         sent = NotificationLog.objects.filter(id__in=ids, status=NotificationStatus.SENT)
         while sent.count() < n:

@@ -119,15 +119,11 @@ class _RedisStore:
 
     def add(self, increments: Iterable[tuple[str, float]]) -> None:
         if not self._interval:
-            summed: dict[str, float] = defaultdict(float)
-            for field, amount in increments:
-                summed[field] += amount
             if time.monotonic() >= self._down_until:
-                self._send(summed)
+                self._send(_summed_into(defaultdict(float), increments))
             return
         with self._lock:
-            for field, amount in increments:
-                self._pending[field] += amount
+            _summed_into(self._pending, increments)
             if self._flusher is not None:
                 return
             self._flusher = threading.Thread(target=self._flush_forever, name="metrics-flush", daemon=True)
@@ -154,8 +150,7 @@ class _RedisStore:
                 return
             if not self._reachable():
                 with self._lock:
-                    for field, amount in pending.items():
-                        self._pending[field] += amount
+                    _summed_into(self._pending, pending.items())
                 return
             self._send(pending)
 
@@ -190,6 +185,12 @@ class _RedisStore:
         return {k.decode(): float(v) for k, v in self.client.hgetall(KEY).items()}
 
 
+def _summed_into(sums: dict[str, float], increments: Iterable[tuple[str, float]]) -> dict[str, float]:
+    for field, amount in increments:
+        sums[field] += amount
+    return sums
+
+
 class _LocalStore:
     def __init__(self):
         self._values: dict[str, float] = defaultdict(float)
@@ -197,8 +198,7 @@ class _LocalStore:
 
     def add(self, increments: Iterable[tuple[str, float]]) -> None:
         with self._lock:
-            for field, amount in increments:
-                self._values[field] += amount
+            _summed_into(self._values, increments)
 
     def read(self) -> dict[str, float]:
         with self._lock:
@@ -209,7 +209,7 @@ class _LocalStore:
 
 
 @lru_cache(maxsize=4)
-def _store_for(url: str, flush_ms: int = 0) -> _RedisStore | _LocalStore:
+def _store_for(url: str, flush_ms: int) -> _RedisStore | _LocalStore:
     return _RedisStore(url, flush_ms) if url else _LocalStore()
 
 

@@ -133,3 +133,16 @@ def test_a_process_that_exits_normally_writes_what_it_summed(url, field):
     )
     subprocess.run([sys.executable, "-c", program], cwd=ROOT, check=True, timeout=60)
     assert written(url, field) == 7
+
+
+def test_a_prefork_child_that_shuts_down_writes_what_it_summed(url, field, monkeypatch):
+    """Billiard's children leave with os._exit (no atexit): config/celery.py writes on worker_process_shutdown."""
+    from celery import signals
+
+    from apps.core import metrics
+
+    store = _RedisStore(url, flush_ms=3_600_000)
+    monkeypatch.setattr(metrics, "store", lambda: store)
+    store.add([(field, 4)])
+    signals.worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0)
+    assert written(url, field) == 4
