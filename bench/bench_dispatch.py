@@ -1,5 +1,8 @@
 """POST events/dispatch/ through gunicorn against a one-file Django + DRF no-op view (bench/noop_app.py), same run.
 
+A second baseline, the floor (bench/floor_app.py), stores the body with one INSERT and publishes it with one LPUSH:
+what any accept that answers only once its row is stored and its task published costs on the same stack.
+
 One command from a fresh clone (local PostgreSQL and Redis; the script creates and seeds the database, installs wrk
 with apt-get when it is missing, and empties the Redis database it was given at the end — give it one of its own):
 
@@ -135,6 +138,25 @@ def prepare(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+FLOOR_TABLE = "bench_floor_accept"
+
+
+def floor_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """The floor's table, created empty, and its environment (same database and Redis as the project)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id uuid PRIMARY KEY, body jsonb NOT NULL)")
+        conn.execute(f"TRUNCATE {FLOOR_TABLE}")
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FLOOR_DATABASE_URL": database_url,
+        "FLOOR_REDIS_URL": redis_url,
+        "FLOOR_TABLE": FLOOR_TABLE,
+    }
+
+
 def serve(app: str, port: int, env: dict[str, str], log) -> subprocess.Popen:
     command = [
         GUNICORN,
@@ -201,27 +223,33 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     script = workdir / "post.lua"
     script.write_text(WRK_LUA)
-    noop_port, project_port = args.port, args.port + 1
+    noop_port, floor_port, project_port = args.port, args.port + 1, args.port + 2
     log = (workdir / "gunicorn.log").open("w")
     servers = [
         serve("bench.noop_app:application", noop_port, {**os.environ, "PYTHONPATH": str(ROOT)}, log),
+        serve("bench.floor_app:application", floor_port, floor_env(database_url, redis_url), log),
         serve("config.wsgi:application", project_port, env, log),
     ]
     try:
         wait_ready(noop_port, "")
+        wait_ready(floor_port, "")
         wait_ready(project_port, key)
-        drive(wrk, str(script), noop_port, "", 3)  # warm-up: imports, connections, the configuration snapshot
-        drive(wrk, str(script), project_port, key, 3)
-        noop, project = [], []
+        # Warm-up: imports, connections, the configuration snapshot.
+        for port, port_key in ((noop_port, ""), (floor_port, ""), (project_port, key)):
+            drive(wrk, str(script), port, port_key, 3)
+        noop, floor, project = [], [], []
         for round_number in range(1, args.rounds + 1):
             noop.append(drive(wrk, str(script), noop_port, "", args.seconds))
+            floor.append(drive(wrk, str(script), floor_port, "", args.seconds))
             project.append(drive(wrk, str(script), project_port, key, args.seconds))
             print(
                 f"ronda {round_number}: no-op {noop[-1]['rps']:8.1f} req/s (p50 {noop[-1]['p50']:.2f} ms) | "
-                f"dispatch {project[-1]['rps']:8.1f} req/s (p50 {project[-1]['p50']:.2f} ms, "
+                f"piso {floor[-1]['rps']:7.1f} req/s (p50 {floor[-1]['p50']:.2f} ms) | "
+                f"dispatch {project[-1]['rps']:7.1f} req/s (p50 {project[-1]['p50']:.2f} ms, "
                 f"p95 {project[-1]['p95']:.2f} ms)"
             )
         noop_rps = statistics.median(r["rps"] for r in noop)
+        floor_rps = statistics.median(r["rps"] for r in floor)
         peak = statistics.median(r["rps"] for r in project)
         target = 0.7 * peak
         paced = drive(wrk, str(script), project_port, key, args.seconds, pace=target)
@@ -236,8 +264,11 @@ def main() -> None:
         redis.Redis.from_url(redis_url).flushdb()  # the tasks nobody consumed
 
     print(f"no-op (línea base, mediana de {args.rounds}): {noop_rps:.1f} req/s")
+    floor_share = 100 * floor_rps / noop_rps
+    print(f"piso: un INSERT y un LPUSH (mediana):   {floor_rps:.1f} req/s ({floor_share:.1f} % de la no-op)")
     print(f"dispatch (mediana de {args.rounds}):           {peak:.1f} req/s")
     print(f"razón dispatch / no-op:                 {100 * peak / noop_rps:.1f} %  (meta ≥ 20 %)")
+    print(f"razón dispatch / piso:                  {100 * peak / floor_rps:.1f} %")
     print(
         f"dispatch a 70 % del pico ({target:.0f} req/s pedidas, {paced['rps']:.1f} logradas): "
         f"p50 {paced['p50']:.2f} ms, p95 {paced['p95']:.2f} ms (meta ≤ 25 ms)"

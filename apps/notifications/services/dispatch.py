@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from apps.core.constants import Channel, DispatchStatus, Target
+from apps.core.constants import Channel, DispatchStatus, NotificationStatus, Target
 from apps.core.exceptions import ApplicationError
 from apps.core.logging import current_request_id
 from apps.core.metrics import metrics_count_on_commit
@@ -25,7 +25,7 @@ from apps.notifications.models import (
 )
 from apps.notifications.services.config_cache import config_snapshot
 from apps.notifications.services.dispatch_sql import dispatch_and_rows_insert
-from apps.notifications.services.outbox import notification_rows_build, notifications_enqueue_on_commit
+from apps.notifications.services.outbox import notification_rows_build, notifications_publish_on_commit
 from apps.notifications.services.plan import ChannelPlan, channel_plan_build, customer_with_facts
 from apps.notifications.services.rendering import context_normalize, template_render
 
@@ -115,7 +115,7 @@ def _plan_or_raise(plan: ChannelPlan) -> None:
 def _accepted(dispatch: Dispatch, rows: list[NotificationLog], channel: str) -> None:
     metrics_count_on_commit("ambacar_notifications_total", len(rows), channel=channel, status="created")
     metrics_count_on_commit("ambacar_dispatches_total", status="accepted")
-    notifications_enqueue_on_commit([row.id for row in rows])
+    notifications_publish_on_commit(rows)
 
 
 def dispatch_accept(
@@ -179,13 +179,15 @@ def dispatch_accept(
     )
     if connection.vendor == "postgresql":
         # One statement, atomic by itself: no transaction of its own (an Idempotency-Key's holds it otherwise).
-        rows = notification_rows_build(dispatch=dispatch, channel=first)
+        rows = notification_rows_build(dispatch=dispatch, channel=first, status=NotificationStatus.QUEUED)
         dispatch_and_rows_insert(dispatch, rows)
         _accepted(dispatch, rows, first)
     else:
         with transaction.atomic():
             dispatch.save(force_insert=True)
-            rows = NotificationLog.objects.bulk_create(notification_rows_build(dispatch=dispatch, channel=first))
+            rows = NotificationLog.objects.bulk_create(
+                notification_rows_build(dispatch=dispatch, channel=first, status=NotificationStatus.QUEUED)
+            )
             _accepted(dispatch, rows, first)
     dispatch.first_rows = rows
     dispatch.excluded = plan.excluded

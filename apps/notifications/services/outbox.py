@@ -47,10 +47,16 @@ def notification_rows_create(
 
 
 def notification_rows_build(
-    *, dispatch: Dispatch, channel: str, fallback_from: NotificationLog | None = None
+    *,
+    dispatch: Dispatch,
+    channel: str,
+    fallback_from: NotificationLog | None = None,
+    status: str = NotificationStatus.PENDING,
 ) -> list[NotificationLog]:
-    """notification_rows_create's rows, unsaved (the dispatch's acceptance inserts them with the dispatch)."""
+    """notification_rows_create's rows, unsaved (the dispatch's acceptance inserts them with the dispatch, already
+    `queued`: see notifications_publish_on_commit)."""
     message = dispatch.rendered[channel]
+    queued_at = timezone.now() if status == NotificationStatus.QUEUED else None
     addresses = list(message["recipients"])
     if channel == Channel.PUSH:
         addresses = [", ".join(addresses)]  # the devices of one customer; the send reads the active ones
@@ -62,7 +68,8 @@ def notification_rows_build(
             target=dispatch.target,
             customer_id=dispatch.customer_id,
             template_id=message.get("template_id"),
-            status=NotificationStatus.PENDING,
+            status=status,
+            queued_at=queued_at,
             recipient=address,
             subject=message["subject"][:200],
             body=message["body"],
@@ -81,15 +88,15 @@ class BrokerWatch:
     relay_owed = False
 
 
-def notification_enqueue(notification_id, *, countdown: float | None = None) -> bool:
-    """Hand a row to the broker; on a broker failure it stays pending for the relay sweep.
+def _publish(notification_id, countdown: float | None = None) -> bool:
+    """Publish a row's send task; False when the broker refused it (the row is safe in the database).
 
     The first publish that works after one that failed also asks for a relay at once: the rows accepted while
     the broker was down go out seconds after it returns, not at Beat's next tick (up to a minute later).
     """
     try:
         task_publish(SEND_TASK, args=[str(notification_id)], countdown=countdown)
-    except Exception:  # the broker is down or unreachable: the row is safe in the database
+    except Exception:  # the broker is down or unreachable
         BrokerWatch.relay_owed = True
         logger.warning("broker unavailable; notification %s waits for the relay sweep", notification_id)
         return False
@@ -98,6 +105,13 @@ def notification_enqueue(notification_id, *, countdown: float | None = None) -> 
         with contextlib.suppress(Exception):  # Beat's next tick relays anyway
             task_publish(RELAY_TASK, args=[])
             logger.info("the broker is back: relay requested")
+    return True
+
+
+def notification_enqueue(notification_id, *, countdown: float | None = None) -> bool:
+    """Hand a pending row to the broker and mark it queued; on a broker failure it stays pending for the relay."""
+    if not _publish(notification_id, countdown):
+        return False
     now = timezone.now()
     # A row deferred further than this publish (by this very task, run in-process, or by a fast worker) stays pending.
     due_by = now + timedelta(seconds=(countdown or 0) + 1)
@@ -128,6 +142,30 @@ def _mark_queued_sql() -> str:
 def notifications_enqueue_on_commit(notification_ids: Iterable) -> None:
     ids = list(notification_ids)
     transaction.on_commit(lambda: [notification_enqueue(notification_id) for notification_id in ids])
+
+
+def notifications_publish_on_commit(rows: list[NotificationLog]) -> None:
+    """After the commit, publish rows stored already `queued` (a dispatch's first rows): no second write when the
+    broker takes them. One the broker refuses goes back to pending, in the database and on the instance, for the
+    relay sweep. Only a process that dies between the commit and the publish leaves a queued row without a task;
+    the stuck sweep hands it over after NOTIFICATION_STUCK_AFTER_SECONDS (docs/decisions.md)."""
+
+    def publish() -> None:
+        for row in rows:
+            if not _publish(row.id):
+                _back_to_pending(row)
+
+    transaction.on_commit(publish)
+
+
+def _back_to_pending(row: NotificationLog) -> None:
+    # Guarded: a task that reached the broker before its publish raised (a lost reply) may have claimed it already.
+    with contextlib.suppress(Exception):  # the database is gone too: the stuck sweep hands the row over later
+        moved = NotificationLog.objects.filter(id=row.id, status=NotificationStatus.QUEUED).update(
+            status=NotificationStatus.PENDING, queued_at=None, updated_at=timezone.now()
+        )
+        if moved:
+            row.status, row.queued_at = NotificationStatus.PENDING, None
 
 
 def notification_relay_pending(

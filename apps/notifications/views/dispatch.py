@@ -29,7 +29,7 @@ ACCEPTED_EXAMPLE = {
     "status": "queued",
     "event_type": "appointment_scheduled",
     "channel_plan": ["whatsapp", "email"],
-    "notifications": [{"id": "0c7d3e38-7f55-4c38-a3a5-1d3b1f6c9e20", "channel": "whatsapp", "status": "pending"}],
+    "notifications": [{"id": "0c7d3e38-7f55-4c38-a3a5-1d3b1f6c9e20", "channel": "whatsapp", "status": "queued"}],
     "excluded_channels": [
         {"channel": "push", "code": "channel_disabled", "detail": "Push está deshabilitado en esta fase."}
     ],
