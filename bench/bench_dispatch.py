@@ -262,6 +262,10 @@ def main() -> None:
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()  # the tasks nobody consumed
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
 
     print(f"no-op (línea base, mediana de {args.rounds}): {noop_rps:.1f} req/s")
     floor_share = 100 * floor_rps / noop_rps

@@ -3,7 +3,8 @@
 A one-file Django + DRF view that stores the request body in PostgreSQL (one INSERT, committed) and pushes its id to
 a Redis list (one LPUSH), then answers 202. No authentication, no validation, no plan, no template: what is left
 is the floor a dispatch that answers only after its row is stored and its task published cannot go under, with the
-project's connection settings (kept connections, Django's health check) and the same gunicorn flags.
+project's connection settings (kept connections, Django's health check, prepared statements) and the same gunicorn
+flags. Its table has a primary key only: the project's log rows also feed 11 indexes and the rollup's triggers.
 
     FLOOR_DATABASE_URL=postgres://... FLOOR_REDIS_URL=redis://... FLOOR_TABLE=bench_floor_accept \\
         gunicorn bench.floor_app:application --workers 2
@@ -23,9 +24,13 @@ settings.configure(
     ROOT_URLCONF=__name__,
     INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
     MIDDLEWARE=[],
-    # As config/settings.py connects: one kept connection per process, checked once per request.
+    # As config/settings.py connects: one kept connection per process, checked once per request, and statements
+    # bound by the server and kept prepared (DB_PREPARED_STATEMENTS' default).
     DATABASES={
-        "default": dj_database_url.parse(os.environ["FLOOR_DATABASE_URL"], conn_max_age=600, conn_health_checks=True)
+        "default": {
+            **dj_database_url.parse(os.environ["FLOOR_DATABASE_URL"], conn_max_age=600, conn_health_checks=True),
+            "OPTIONS": {"server_side_binding": True, "prepare_threshold": 2},
+        }
     },
     REST_FRAMEWORK={
         "DEFAULT_AUTHENTICATION_CLASSES": [],

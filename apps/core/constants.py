@@ -39,8 +39,10 @@ class DispatchStatus(models.TextChoices):
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pendiente"  # stored, not yet handed to the broker
-    QUEUED = "queued", "En cola"  # handed to the broker (or waiting for a retry)
+    PENDING = "pending", "Pendiente"  # stored, waiting for the relay sweep to hand it to the broker
+    # Handed to the broker, or being handed (a dispatch's first rows are stored queued and published after the
+    # commit), or waiting for a retry.
+    QUEUED = "queued", "En cola"
     SENDING = "sending", "Enviando"  # claimed by a worker
     SENT = "sent", "Enviado"
     DELIVERED = "delivered", "Entregado"

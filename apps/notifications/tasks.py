@@ -40,7 +40,7 @@ DATABASE_RETRY_SECONDS = 10
 )
 def send_notification_task(self, notification_id: str) -> str:
     try:
-        # Every counter and duration of the send goes to Redis in one round trip at the end.
+        # Every counter and duration of the send reaches the metrics store in one call at the end (one lock).
         with metrics_batch():
             outcome = delivery.notification_send(notification_id=notification_id, task_id=self.request.id or "")
     except (OperationalError, InterfaceError) as exc:

@@ -4,11 +4,8 @@ from a snapshot that every process drops when the admin or the API changes it, a
 Counts, not times: statements as `connection.execute_wrapper` sees them, Redis commands as redis-py sends them.
 """
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.urls import reverse
 
 from apps.core.constants import Channel
@@ -16,7 +13,6 @@ from apps.core.metrics import KEY, _field, metrics_flush
 from apps.notifications.models import (
     CustomerChannelPreference,
     Dispatch,
-    NotificationLog,
     NotificationTemplate,
     OrchestrationConfig,
     PhaseChannelConfig,
@@ -25,10 +21,8 @@ from apps.notifications.models import (
 )
 from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 from apps.notifications.services import config_cache
-from apps.notifications.services.outbox import notification_relay_pending
 from config.celery import app
 from tests.integration.conftest import Statements
-from tests.integration.test_sync_relay import dead_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -226,21 +220,6 @@ def test_the_answer_is_what_its_serializer_renders(client_api, customer, fake_se
     ).data
     assert body == expected
     assert body["notifications"][0]["status"] == "queued"
-
-
-def test_a_row_the_broker_refused_goes_back_to_pending_for_the_relay(client_api, customer, fake_senders):
-    """Stored queued, published after the commit: when the broker refuses it, the row is pending again (the relay
-    sweep's) and the answer says so."""
-    with dead_broker():
-        response = client_api.post(URL, SEED_EXAMPLE, format="json")
-    assert response.status_code == 202, response.content
-    [row] = Dispatch.objects.get(id=response.json()["dispatch_id"]).notifications.all()
-    assert (row.status, row.queued_at) == ("pending", None)
-    assert response.json()["notifications"] == [{"id": str(row.id), "channel": "whatsapp", "status": "pending"}]
-    NotificationLog.objects.filter(pk=row.pk).update(created_at=F("created_at") - timedelta(minutes=1))
-    assert notification_relay_pending() == 1  # the broker is back (the suite's eager mode sends it in-process)
-    row.refresh_from_db()
-    assert row.status == "sent"
 
 
 def test_with_the_version_unreadable_each_request_reads_the_configuration_once(

@@ -153,36 +153,6 @@ def _broker_down(*args, **kwargs):
     raise ConnectionError("broker down")
 
 
-def _killed(*args, **kwargs):
-    raise SystemExit("SIGTERM")  # what a process being stopped raises in the middle of the publish
-
-
-def test_a_row_whose_process_died_before_the_publish_is_handed_over_by_the_stuck_sweep(
-    reminder, fake_senders, client_api
-):
-    """A dispatch's first row is stored already queued, to spare a write per dispatch; a process that dies between
-    the commit and the publish leaves it queued with no task. The stuck sweep hands it over after the lease."""
-    from config.celery import app
-
-    app.conf.task_always_eager = False
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("apps.notifications.tasks.send_notification_task.apply_async", _killed)
-            with pytest.raises(SystemExit):
-                _dispatch(client_api)
-    finally:
-        app.conf.task_always_eager = True
-    row = NotificationLog.objects.get()
-    assert row.status == "queued"
-    assert notification_relay_pending(grace=timedelta(0)) == 0, "the relay takes pending rows only"
-    assert retry_failed_notifications.apply().get()["requeued"] == 0, "within its lease a queued row is waiting"
-    NotificationLog.objects.filter(pk=row.pk).update(updated_at=timezone.now() - timedelta(hours=1))
-    assert retry_failed_notifications.apply().get()["requeued"] == 1
-    row.refresh_from_db()
-    assert row.status == "sent"
-    assert len(fake_senders["whatsapp"].sent) == 1
-
-
 def test_whatsapp_row_stuck_sending_is_never_resent_and_falls_back(reminder, fake_senders, client_api):
     dispatch = _dispatch(client_api)
     row = dispatch.notifications.get()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -146,25 +146,47 @@ def notifications_enqueue_on_commit(notification_ids: Iterable) -> None:
 
 def notifications_publish_on_commit(rows: list[NotificationLog]) -> None:
     """After the commit, publish rows stored already `queued` (a dispatch's first rows): no second write when the
-    broker takes them. One the broker refuses goes back to pending, in the database and on the instance, for the
-    relay sweep. Only a process that dies between the commit and the publish leaves a queued row without a task;
-    the stuck sweep hands it over after NOTIFICATION_STUCK_AFTER_SECONDS (docs/decisions.md)."""
+    broker takes them. From the first row the broker refuses (or a publish cut short by the process being stopped:
+    gunicorn's timeout and SIGTERM raise SystemExit), that row and the rest go back to pending, in the database and
+    on the instances, for the relay sweep. Only a process killed outright between the commit and the publish leaves
+    queued rows without a task: the stuck sweep hands them over after NOTIFICATION_STUCK_AFTER_SECONDS
+    (docs/decisions.md)."""
 
     def publish() -> None:
-        for row in rows:
-            if not _publish(row.id):
-                _back_to_pending(row)
+        waiting = list(rows)
+        try:
+            while waiting and _publish(waiting[0].id):
+                waiting.pop(0)
+        finally:
+            if waiting:
+                _back_to_pending(waiting)
 
     transaction.on_commit(publish)
 
 
-def _back_to_pending(row: NotificationLog) -> None:
-    # Guarded: a task that reached the broker before its publish raised (a lost reply) may have claimed it already.
-    with contextlib.suppress(Exception):  # the database is gone too: the stuck sweep hands the row over later
-        moved = NotificationLog.objects.filter(id=row.id, status=NotificationStatus.QUEUED).update(
-            status=NotificationStatus.PENDING, queued_at=None, updated_at=timezone.now()
-        )
-        if moved:
+def _back_to_pending(rows: list[NotificationLog]) -> None:
+    # Guarded on the state the rows were stored in: a task that reached the broker before its publish raised (a
+    # lost reply) may have been claimed, sent or retried since, and that row is left alone.
+    try:
+        with transaction.atomic():
+            moved = set(
+                NotificationLog.objects.select_for_update()
+                .filter(
+                    id__in=[row.id for row in rows],
+                    status=NotificationStatus.QUEUED,
+                    attempts=0,
+                    next_attempt_at__isnull=True,
+                )
+                .values_list("id", flat=True)
+            )
+            NotificationLog.objects.filter(id__in=moved).update(
+                status=NotificationStatus.PENDING, queued_at=None, updated_at=timezone.now()
+            )
+    except DatabaseError:
+        logger.warning("%s queued notifications without a task wait for the stuck sweep", len(rows))
+        return
+    for row in rows:
+        if row.id in moved:
             row.status, row.queued_at = NotificationStatus.PENDING, None
 
 

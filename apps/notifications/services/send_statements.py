@@ -125,10 +125,10 @@ def _db_id(value):
 
 
 def notification_claim(row: NotificationLog, *, now: datetime, task_id: str) -> bool:
-    """Take the row as it was read (either waiting status, since the relay sweep marks a row queued after
-    publishing it and a fast worker may have read it pending; the attempt count tells whether another worker
-    claimed it in between) and count the attempt; its dispatch is in progress and the attempt row is stored, before
-    anything is sent. On success `row` holds the attempt number that guards every later move."""
+    """Take the row as it was read (either waiting status: the relay sweep marks a row queued after publishing it,
+    so a fast worker may read it pending; the attempt count tells whether another worker claimed it in between)
+    and count the attempt; its dispatch is in progress and the attempt row is stored, before anything is sent. On
+    success `row` holds the attempt number that guards every later move."""
     number = row.attempts + 1
     if combined_statements():
         params = {
@@ -152,7 +152,7 @@ def notification_claim(row: NotificationLog, *, now: datetime, task_id: str) -> 
                 status=NotificationStatus.SENDING,
                 claimed_at=now,
                 attempts=number,
-                # In-process (eager) mode the task runs before the enqueue could mark the row queued.
+                # A row published by the relay, in-process (eager) mode, runs before it could be marked queued.
                 queued_at=row.queued_at or now,
                 updated_at=now,
             )
