@@ -241,8 +241,10 @@ def test_check_fails_on_a_drifted_rollup_and_rebuild_repairs_it(catalog, capsys,
     populate(catalog, random.Random(3), count=40)
     rollup.rollup_fold()
     call_command("analytics_rollup_rebuild", "--check")
-    log_rollup.objects.filter(pk=log_rollup.objects.order_by("pk").first().pk).update(total=10**6)
-    dispatch_rollup.objects.order_by("pk").first().delete()
+    # Rows of the key the writes left at zero (created now, then moved to their moment) count for nothing: the drift
+    # goes into rows that count.
+    log_rollup.objects.filter(pk=log_rollup.objects.exclude(total=0).order_by("pk").first().pk).update(total=10**6)
+    dispatch_rollup.objects.exclude(total=0).order_by("pk").first().delete()
     differences = rollup.rollup_check()
     assert differences[log_label] and differences[dispatch_label]
     assert not any(rows for label, rows in differences.items() if label not in (log_label, dispatch_label))
