@@ -54,7 +54,7 @@ class Broker:
         if outcome == "refuse":
             raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         if outcome == "stop":
-            raise SystemExit("SIGTERM")  # gunicorn's timeout and a stopping process raise this mid-publish
+            raise SystemExit(1)  # what gunicorn's timeout (SIGABRT) and SIGQUIT raise in a worker mid-request
         self.published.append(args[0])
         if outcome == "deliver":
             send_notification_task.apply(args=args)

@@ -147,10 +147,10 @@ def notifications_enqueue_on_commit(notification_ids: Iterable) -> None:
 def notifications_publish_on_commit(rows: list[NotificationLog]) -> None:
     """After the commit, publish rows stored already `queued` (a dispatch's first rows): no second write when the
     broker takes them. From the first row the broker refuses (or a publish cut short by the process being stopped:
-    gunicorn's timeout and SIGTERM raise SystemExit), that row and the rest go back to pending, in the database and
-    on the instances, for the relay sweep. Only a process killed outright between the commit and the publish leaves
-    queued rows without a task: the stuck sweep hands them over after NOTIFICATION_STUCK_AFTER_SECONDS
-    (docs/decisions.md)."""
+    gunicorn's timeout, SIGABRT, and a quick shutdown, SIGQUIT, raise SystemExit), that row and the rest go back to
+    pending, in the database and on the instances, for the relay sweep. Only a process killed outright between the
+    commit and the publish leaves queued rows without a task: the stuck sweep hands them over after
+    NOTIFICATION_STUCK_AFTER_SECONDS (docs/decisions.md)."""
 
     def publish() -> None:
         waiting = list(rows)
