@@ -141,13 +141,22 @@ def prepare(env: dict[str, str]) -> str:
 FLOOR_TABLE = "bench_floor_accept"
 
 
-def floor_env(database_url: str, redis_url: str) -> dict[str, str]:
-    """The floor's table, created empty, and its environment (same database and Redis as the project)."""
+def floor_table(database_url: str, *statements: str) -> None:
+    """Run statements on the floor's table (only FLOOR_TABLE is formatted in)."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id uuid PRIMARY KEY, body jsonb NOT NULL)")
-        conn.execute(f"TRUNCATE {FLOOR_TABLE}")
+        for statement in statements:
+            conn.execute(statement.format(table=FLOOR_TABLE))
+
+
+def floor_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """The floor's table, created empty, and its environment (same database and Redis as the project)."""
+    floor_table(
+        database_url,
+        "CREATE TABLE IF NOT EXISTS {table} (id uuid PRIMARY KEY, body jsonb NOT NULL)",
+        "TRUNCATE {table}",
+    )
     return {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -262,10 +271,7 @@ def main() -> None:
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()  # the tasks nobody consumed
-        import psycopg
-
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+        floor_table(database_url, "DROP TABLE IF EXISTS {table}")
 
     print(f"no-op (línea base, mediana de {args.rounds}): {noop_rps:.1f} req/s")
     floor_share = 100 * floor_rps / noop_rps
