@@ -240,6 +240,8 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_EAGER = not REDIS_URL
 # An explicit host: kombu warns on every publish about a missing one.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# kombu's Redis transport with one client per channel instead of one per command (apps/core/broker.py).
+CELERY_BROKER_TRANSPORT = "apps.core.broker:Transport" if REDIS_URL else None
 # django-celery-results' "django-db" backend, logging instead of raising when the database is down
 # (apps/core/celery_results.py).
 CELERY_RESULT_BACKEND = "apps.core.celery_results.DatabaseBackend"
@@ -255,7 +257,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis cache with one client per pool instead of one per command (apps/core/cache.py).
+    CACHES = {"default": {"BACKEND": "apps.core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Seconds a process keeps its configuration snapshot (catalog, matrix, templates, tallers, API keys) without a

@@ -233,3 +233,33 @@ def test_with_the_version_unreadable_each_request_reads_the_configuration_once(
     for _ in range(2):
         assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202
     assert len(loads) == 2
+
+
+@pytest.mark.skipif(not app.conf.broker_url.startswith("redis"), reason="the broker is Redis only with REDIS_URL")
+def test_a_dispatch_builds_no_redis_client(client_api, customer, fake_senders, queued_only, monkeypatch):
+    """The cache and the broker reuse their clients: redis-py 8's constructor cost more than the command it served
+    (apps/core/cache.py, apps/core/broker.py)."""
+    import redis
+
+    client_api.post(URL, SEED_EXAMPLE, format="json")  # the process's first cache read and publish build theirs
+    built = []
+    original = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(kwargs.get("connection_pool"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202
+    assert built == []
+
+
+@on_postgresql
+def test_the_customer_read_needs_no_column_converter():
+    """customer_with_facts builds the customer from a plain cursor's row: right only while no field of the model needs
+    a database converter (a JSONField would, on this backend)."""
+    from apps.notifications.models import CustomerContactInfo
+
+    for field in CustomerContactInfo._meta.concrete_fields:
+        assert not field.get_db_converters(connection), field.name
+        assert not connection.ops.get_db_converters(field), field.name
