@@ -252,14 +252,3 @@ def test_a_dispatch_builds_no_redis_client(client_api, customer, fake_senders, q
     monkeypatch.setattr(redis.Redis, "__init__", counting)
     assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202
     assert built == []
-
-
-@on_postgresql
-def test_the_customer_read_needs_no_column_converter():
-    """customer_with_facts builds the customer from a plain cursor's row: right only while no field of the model needs
-    a database converter (a JSONField would, on this backend)."""
-    from apps.notifications.models import CustomerContactInfo
-
-    for field in CustomerContactInfo._meta.concrete_fields:
-        assert not field.get_db_converters(connection), field.name
-        assert not connection.ops.get_db_converters(field), field.name

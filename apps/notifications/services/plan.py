@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.core.constants import Channel, Target
 from apps.core.phones import InvalidPhoneNumber, phone_to_e164
 from apps.core.ports import ChannelSender
+from apps.core.rows import model_columns, model_from_row
 from apps.notifications.models import (
     AbsentNumber,
     CustomerChannelPreference,
@@ -54,31 +55,23 @@ def customer_with_facts(customer_id: str) -> CustomerContactInfo | None:
     if connection.vendor != "postgresql":
         return CustomerContactInfo.objects.filter(customer_id=customer_id, is_active=True).first()
     since = timezone.now() - timedelta(days=settings.WHATSAPP_ABSENT_DAYS)
-    # Raw SQL written once per process: compiling the ORM's four subqueries cost more than running them. A plain
-    # cursor, not RawQuerySet: its column mapping cost more than the query (no field of the model needs a converter).
+    # Raw SQL written once per process: compiling the ORM's four subqueries cost more than running them; and a plain
+    # cursor, not RawQuerySet, whose mapping of columns to fields cost more than the query (apps/core/rows.py).
     with connection.cursor() as cursor:
         cursor.execute(_customer_sql(), [since, customer_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    names = _customer_field_names()
-    customer = CustomerContactInfo.from_db(connection.alias, names, row[: len(names)])
-    customer.preference_channels, customer.preference_enabled, customer.push_ids, customer.phone_absent = row[
-        len(names) :
-    ]
+    customer, facts = model_from_row(CustomerContactInfo, row)
+    customer.preference_channels, customer.preference_enabled, customer.push_ids, customer.phone_absent = facts
     return customer
-
-
-@lru_cache(maxsize=1)
-def _customer_field_names() -> list[str]:
-    return [f.attname for f in CustomerContactInfo._meta.concrete_fields]
 
 
 @lru_cache(maxsize=1)
 def _customer_sql() -> str:
     q = connection.ops.quote_name
     customer = CustomerContactInfo._meta
-    columns = ", ".join(f"c.{q(f.column)}" for f in customer.concrete_fields)
+    columns = model_columns(CustomerContactInfo, "c")
     preference = q(CustomerChannelPreference._meta.db_table)
     push = q(PushSubscription._meta.db_table)
     absent = q(AbsentNumber._meta.db_table)

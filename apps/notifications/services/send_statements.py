@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_time
 
 from apps.core.constants import DispatchStatus, NotificationStatus
+from apps.core.rows import model_columns, model_from_row
 from apps.notifications.models import (
     DeliveryReceipt,
     Dispatch,
@@ -101,22 +102,21 @@ def notification_for_send(notification_id) -> NotificationLog | None:
     """The row while it waits (pending or queued), or None. It carries `request_id` (its dispatch's) and
     `quiet_hours` (QuietHours of its channel at its taller, the dispatch's or else the default one, or None)."""
     params = {"true": True, "id": _db_id(notification_id), "pending": WAITING[0], "queued": WAITING[1]}
-    row = next(iter(NotificationLog.objects.raw(_read_statement(), params)), None)
-    if row is None:
+    # A plain cursor, not RawQuerySet: its mapping of columns to fields cost more than the query (apps/core/rows.py).
+    with connection.cursor() as cursor:
+        cursor.execute(_read_statement(), params)
+        found = cursor.fetchone()
+    if found is None:
         return None
-    row.request_id = row.send_request_id or ""
-    row.quiet_hours = (
-        QuietHours(_time(row.send_quiet_start), _time(row.send_quiet_end), row.send_timezone)
-        if row.send_quiet_start is not None and row.send_timezone
-        else None
-    )
+    row, (request_id, tz, quiet_start, quiet_end) = model_from_row(NotificationLog, found)
+    row.request_id = request_id or ""
+    row.quiet_hours = QuietHours(_time(quiet_start), _time(quiet_end), tz) if quiet_start is not None and tz else None
     return row
 
 
 @lru_cache(maxsize=1)
 def _read_statement() -> str:
-    columns = ", ".join(f"n.{connection.ops.quote_name(f.column)}" for f in NotificationLog._meta.concrete_fields)
-    return _READ.format(columns=columns)
+    return _READ.format(columns=model_columns(NotificationLog, "n"))
 
 
 def _db_id(value):
