@@ -240,8 +240,9 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_EAGER = not REDIS_URL
 # An explicit host: kombu warns on every publish about a missing one.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-# kombu's Redis transport with one client per channel instead of one per command (apps/core/broker.py).
-CELERY_BROKER_TRANSPORT = "apps.core.broker:Transport" if REDIS_URL else None
+# kombu's Redis transport with one client per channel instead of one per command (apps/core/broker.py). Not for
+# rediss://: kombu derives a TLS connection from that scheme's name, which an explicit transport replaces.
+CELERY_BROKER_TRANSPORT = "apps.core.broker:Transport" if REDIS_URL.startswith("redis://") else None
 # django-celery-results' "django-db" backend, logging instead of raising when the database is down
 # (apps/core/celery_results.py).
 CELERY_RESULT_BACKEND = "apps.core.celery_results.DatabaseBackend"

@@ -4,8 +4,8 @@ kombu's Redis channel builds a `redis.Redis` for every publish, ack and queue-si
 8 fills ~170 response callbacks in that constructor, about 0.2 ms here, more than the LPUSH it serves
 (docs/benchmarks.md §1c). A client is only a handle on the channel's pool (thread-safe, fork-aware), so one per channel
 does the same commands on the same connections. Selected by `CELERY_BROKER_TRANSPORT` in settings when the broker is
-Redis; kombu takes an explicit transport over the URL's scheme and still reads host, port, database and TLS options
-from the URL.
+Redis (redis://; with rediss:// kombu turns TLS on from the scheme's name, so the stock transport stays); kombu takes an
+explicit transport over the URL's scheme and still reads host, port, database and `ssl_*` options from the URL.
 """
 
 from contextlib import contextmanager
@@ -26,9 +26,10 @@ class Channel(kombu_redis.Channel):
         yield self._command_client
 
     def _disconnect_pools(self):
-        # After a fork or on close kombu drops its pools; the next command gets a client on the new one.
-        self._command_client = None
+        # After a fork or on close kombu drops its pools; the next command gets a client on the new one. Cleared
+        # after the pools, so that a command of another thread in between cannot keep a client on the old pool.
         super()._disconnect_pools()
+        self._command_client = None
 
 
 class Transport(kombu_redis.Transport):

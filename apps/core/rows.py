@@ -38,7 +38,8 @@ def model_from_row(model: type[Model], row: Sequence) -> tuple[Model, tuple]:
 @lru_cache(maxsize=64)
 def _plan(model: type[Model], wrapper) -> tuple[list[str], list[tuple[int, object, list]]]:
     """Per model and connection (a thread's own; the backend's converters are bound to it): the field names, and
-    for the fields that have any, their converters."""
+    for the fields that have any, their converters. Bounded: gunicorn's and Celery's threads are a fixed pool; a
+    server with a thread per request only recycles entries."""
     fields = model._meta.concrete_fields
     converters = []
     for index, field in enumerate(fields):

@@ -179,3 +179,33 @@ def test_prepared_statements_are_on_except_behind_a_transaction_pooler(url, sett
     options = database_options(**env)
     assert options.get("server_side_binding", False) is prepared
     assert (options.get("prepare_threshold") == 2) is prepared
+
+
+def broker_connection(**env) -> dict:
+    """The transport and TLS options of Celery's broker connection under this environment (nothing connects)."""
+    import json
+
+    code = (
+        "import json, django; django.setup(); from config.celery import app; c = app.connection_for_write(); "
+        "print(json.dumps({'transport': type(c.transport).__module__, 'ssl': bool(c.ssl), 'host': c.hostname}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env = {**clean, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_a_redis_broker_uses_the_project_transport_and_a_tls_one_keeps_kombus():
+    # apps/core/broker.py reuses a client per channel; kombu turns TLS on from the rediss:// scheme's name, which an
+    # explicit transport would replace, so that URL keeps kombu's own transport (and its TLS).
+    assert broker_connection(REDIS_URL="redis://h.example:6379/1") == {
+        "transport": "apps.core.broker",
+        "ssl": False,
+        "host": "h.example",
+    }
+    assert broker_connection(REDIS_URL="rediss://h.example:6380/1") == {
+        "transport": "kombu.transport.redis",
+        "ssl": True,
+        "host": "h.example",
+    }
