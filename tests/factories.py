@@ -18,6 +18,21 @@ from apps.notifications.services.outbox import notification_rows_create
 
 PHONE = "+593991234567"
 
+# The default taller's staff (the `staff` fixture of tests/integration/conftest.py) and an event addressed to them.
+JEFE, ASESOR, BODEGA = "+593991111111", "+593992222222", "+593993333333"
+STAFF_BODY = {
+    "event_type": "vehicle_received",
+    "service_type_id": "mantenimiento-preventivo",
+    "phase_id": "phase-reception",
+    "target": "staff",
+    "context": {"nombre": "Carlos Mendoza", "placa": "ABC123", "vehiculo": "Haval H6 2024"},
+}
+
+
+def rows_by_recipient(d: Dispatch, channel: str) -> dict[str, NotificationLog]:
+    """A dispatch's rows of one channel, by their recipient."""
+    return {row.recipient: row for row in d.notifications.filter(channel=channel)}
+
 
 def dispatch_with_rows(
     *,

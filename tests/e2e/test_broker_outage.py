@@ -10,10 +10,12 @@ import pytest
 from django.core.management import call_command
 
 from apps.notifications.models import CustomerContactInfo, Dispatch, NotificationLog
+from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 from apps.notifications.services.outbox import notification_relay_pending
 from tests.e2e.conftest import broker, running_worker, wait_for
-from tests.e2e.test_dispatch_flow import SEED_EXAMPLE, URL
 from tests.services import free_port, unavailable
+
+URL = "/api/v1/notifications/events/dispatch/"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -31,6 +31,7 @@ import http_ece
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from py_vapid import Vapid02, b64urlencode
 
 MAX_BODY = 4096  # one aes128gcm record; real services answer 413 above it
 
@@ -232,6 +233,14 @@ class FakePushService:
                 self.wfile.write(data)
 
         return Handler
+
+
+def new_vapid_keys() -> tuple[str, str]:
+    """(applicationServerKey, private key) as web-push tools print them: base64url point and raw scalar."""
+    vapid = Vapid02()
+    vapid.generate_keys()
+    point = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return b64urlencode(point), b64urlencode(vapid.private_key.private_numbers().private_value.to_bytes(32, "big"))
 
 
 def main() -> None:

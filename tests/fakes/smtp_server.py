@@ -6,6 +6,9 @@ For the worker benchmark (bench/bench_worker.py), in its own process so its CPU 
 
 Sessions are served concurrently (asyncio): ten connections sending at once each wait their 20 ms, not 200 ms.
 It prints "ready <port>" once it listens and keeps only a count of what it accepted.
+
+`ScriptedInbox` is the adapter tests' handler: it keeps every message and can refuse a recipient, answer the data
+with a code, or answer it late.
 """
 
 from __future__ import annotations
@@ -26,6 +29,32 @@ class DelayedInbox:
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(self.delay)
         self.accepted += 1
+        return "250 Message accepted for delivery"
+
+
+class ScriptedInbox:
+    """aiosmtpd handler with switches: refuse a recipient, answer the data with a code, or answer it late."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: dict[str, str] = {}  # address → SMTP reply to RCPT
+        self.data_reply: str | None = None
+        self.data_delay = 0.0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
 

@@ -1,5 +1,5 @@
-"""Fixtures several integration modules share: the seeded catalog, the seed example's customer, and the counters
-of SQL statements and Redis round trips (counts, not times: issue 13)."""
+"""Fixtures several integration modules share: the seeded catalog, the seed example's customer, the default taller's
+staff, and the counters of SQL statements and Redis round trips (counts, not times: issue 13)."""
 
 import threading
 
@@ -7,13 +7,28 @@ import pytest
 import redis
 from django.core.management import call_command
 
-from apps.notifications.models import CustomerContactInfo
+from apps.notifications.models import CustomerContactInfo, Taller, TallerChannelConfig
 from config.celery import app
+from tests.factories import BODEGA, JEFE
 
 
 @pytest.fixture
 def seeded(db):
     call_command("seed_initial_data", verbosity=0)
+
+
+@pytest.fixture
+def staff(db, fake_senders):
+    """The default taller's staff: three WhatsApp numbers (one written locally) and two emails."""
+    call_command("seed_initial_data", verbosity=0)
+    taller = Taller.objects.get(is_default=True)
+    TallerChannelConfig.objects.filter(taller=taller, channel="whatsapp").update(
+        staff_recipients=[JEFE, "0992222222", BODEGA]  # a local format is normalised to E.164
+    )
+    TallerChannelConfig.objects.filter(taller=taller, channel="email").update(
+        staff_recipients=["jefe@taller.ec", "bodega@taller.ec"]
+    )
+    return fake_senders
 
 
 @pytest.fixture

@@ -17,15 +17,12 @@ from apps.notifications.seed.examples import DISPATCH_EXAMPLE as SEED_EXAMPLE
 from apps.notifications.services.outbox import notification_relay_pending
 from apps.notifications.tasks import retry_failed_notifications, send_notification_task
 from config.celery import app
-from tests.integration import test_staff_delivery
-from tests.integration.test_staff_delivery import ASESOR, BODEGA, JEFE, rows
-from tests.integration.test_staff_delivery import BODY as STAFF_BODY
-from tests.integration.test_sync_relay import dead_broker
+from tests.factories import ASESOR, BODEGA, JEFE, STAFF_BODY, rows_by_recipient
+from tests.services import dead_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/notifications/events/dispatch/"
-staff = test_staff_delivery.staff  # the fixture: three WhatsApp numbers and two emails at the default taller
 
 
 def post(client_api, body=SEED_EXAMPLE, **headers):
@@ -111,7 +108,7 @@ def test_after_the_first_refusal_the_other_rows_go_back_to_pending_untried(clien
     """A broker that refuses (or hangs until its socket timeout) is not asked again for each address."""
     broker = publishing(Broker("ok", "refuse"))
     _, dispatch = post(client_api, STAFF_BODY)
-    by_number = rows(dispatch, "whatsapp")
+    by_number = rows_by_recipient(dispatch, "whatsapp")
     assert broker.calls == 2, "the first taken, the second refused, the third never tried"
     assert broker.published == [str(by_number[JEFE].id)]
     assert {n: by_number[n].status for n in (JEFE, ASESOR, BODEGA)} == {
@@ -126,7 +123,7 @@ def test_a_process_stopped_in_the_middle_of_the_publish_leaves_its_rows_to_the_r
     with pytest.raises(SystemExit):
         post(client_api, STAFF_BODY)
     [dispatch] = Dispatch.objects.all()
-    by_number = rows(dispatch, "whatsapp")
+    by_number = rows_by_recipient(dispatch, "whatsapp")
     assert [by_number[n].status for n in (JEFE, ASESOR, BODEGA)] == ["queued", "pending", "pending"]
 
 

@@ -3,7 +3,6 @@ and a Message-ID that stays the same across the attempts of one notification."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
@@ -16,40 +15,15 @@ from apps.core.exceptions import SendError
 from apps.core.ports import OutboundMessage
 from apps.notifications.adapters import get_sender, reset_senders
 from apps.notifications.adapters.email import EmailSender, message_id_for
+from tests.fakes.smtp_server import ScriptedInbox
 from tests.services import free_port
 
 pytestmark = pytest.mark.integration
 
 
-class Server:
-    """aiosmtpd handler with switches: refuse a recipient, answer the data with a code, or answer it late."""
-
-    def __init__(self):
-        self.messages: list = []
-        self.refuse: dict[str, str] = {}  # address → SMTP reply to RCPT
-        self.data_reply: str | None = None
-        self.data_delay = 0.0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        from email import message_from_bytes, policy
-
-        if self.data_delay:
-            await asyncio.sleep(self.data_delay)
-        if self.data_reply:
-            return self.data_reply
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp():
-    handler = Server()
+    handler = ScriptedInbox()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

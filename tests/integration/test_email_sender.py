@@ -14,7 +14,7 @@ from apps.notifications.adapters import reset_senders
 from apps.notifications.models import CustomerContactInfo, Dispatch, NotificationLog, Taller, TallerChannelConfig
 from apps.notifications.seed.examples import DISPATCH_EXAMPLE
 from apps.notifications.services.email_senders import email_sender_for
-from tests.integration.test_email_adapter import Server
+from tests.fakes.smtp_server import ScriptedInbox
 from tests.services import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ URL = "/api/v1/notifications/events/dispatch/"
 DEFAULT_FROM = "Ambacar Service <notificaciones@ambacar.test>"
 
 
-class EnvelopeServer(Server):
+class EnvelopeServer(ScriptedInbox):
     """Also remembers each message's envelope sender (MAIL FROM): the address SPF checks."""
 
     def __init__(self):

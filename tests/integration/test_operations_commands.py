@@ -21,8 +21,7 @@ from apps.notifications.adapters.push import _load_vapid
 from apps.notifications.models import CustomerContactInfo, PushSubscription
 from tests.e2e.conftest import Inbox
 from tests.fakes.evolution_server import EvolutionServer
-from tests.fakes.push_service import FakePushService
-from tests.integration.test_push_adapter import new_vapid_keys
+from tests.fakes.push_service import FakePushService, new_vapid_keys
 from tests.services import free_port, redis_db_url, redis_or_fail
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -17,17 +17,9 @@ from apps.core.exceptions import SendError
 from apps.core.ports import OutboundMessage, PushKeys
 from apps.notifications.adapters import get_sender, reset_senders
 from apps.notifications.adapters.push import SUBSCRIPTION_GONE, PushSender
-from tests.fakes.push_service import FakePushService
+from tests.fakes.push_service import FakePushService, new_vapid_keys
 
 pytestmark = pytest.mark.integration
-
-
-def new_vapid_keys() -> tuple[str, str]:
-    """(applicationServerKey, private key) as web-push tools print them: base64url point and raw scalar."""
-    vapid = Vapid02()
-    vapid.generate_keys()
-    point = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return b64urlencode(point), b64urlencode(vapid.private_key.private_numbers().private_value.to_bytes(32, "big"))
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from apps.notifications.models import CustomerContactInfo, NotificationLog, Push
 from apps.notifications.services.delivery import notification_send
 from apps.notifications.services.transitions import FAILED, RETRY, SENT
 from tests.factories import dispatch_with_rows
-from tests.fakes.push_service import FakePushService
-from tests.integration.test_push_adapter import new_vapid_keys
+from tests.fakes.push_service import FakePushService, new_vapid_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

@@ -6,57 +6,32 @@ from datetime import UTC, datetime
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.management import call_command
 
 from apps.core.constants import ErrorKind, NotificationStatus
 from apps.core.exceptions import SendError
 from apps.core.ports import Receipt
-from apps.notifications.models import Dispatch, NotificationLog, Taller, TallerChannelConfig
+from apps.notifications.models import Dispatch
 from apps.notifications.services.receipts import receipt_record
 from apps.notifications.tasks import send_notification_task
+from tests.factories import ASESOR, BODEGA, JEFE, STAFF_BODY, rows_by_recipient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/notifications/events/dispatch/"
-JEFE, ASESOR, BODEGA = "+593991111111", "+593992222222", "+593993333333"
-BODY = {
-    "event_type": "vehicle_received",
-    "service_type_id": "mantenimiento-preventivo",
-    "phase_id": "phase-reception",
-    "target": "staff",
-    "context": {"nombre": "Carlos Mendoza", "placa": "ABC123", "vehiculo": "Haval H6 2024"},
-}
-
-
-@pytest.fixture
-def staff(db, fake_senders):
-    call_command("seed_initial_data", verbosity=0)
-    taller = Taller.objects.get(is_default=True)
-    TallerChannelConfig.objects.filter(taller=taller, channel="whatsapp").update(
-        staff_recipients=[JEFE, "0992222222", BODEGA]  # a local format is normalised to E.164
-    )
-    TallerChannelConfig.objects.filter(taller=taller, channel="email").update(
-        staff_recipients=["jefe@taller.ec", "bodega@taller.ec"]
-    )
-    return fake_senders
 
 
 def dispatch(client_api) -> Dispatch:
-    response = client_api.post(URL, BODY, format="json")
+    response = client_api.post(URL, STAFF_BODY, format="json")
     assert response.status_code == 202, response.content
     assert response.json()["channel_plan"] == ["whatsapp", "email"]
     return Dispatch.objects.get(id=response.json()["dispatch_id"])
-
-
-def rows(d: Dispatch, channel: str) -> dict[str, NotificationLog]:
-    return {row.recipient: row for row in d.notifications.filter(channel=channel)}
 
 
 def test_each_number_gets_its_own_row_send_and_provider_id(client_api, staff):
     d = dispatch(client_api)
 
     assert sorted(staff["whatsapp"].recipients()) == [JEFE, ASESOR, BODEGA]
-    by_number = rows(d, "whatsapp")
+    by_number = rows_by_recipient(d, "whatsapp")
     assert sorted(by_number) == [JEFE, ASESOR, BODEGA]
     assert {row.status for row in by_number.values()} == {"sent"}
     assert len({row.provider_message_id for row in by_number.values()}) == 3
@@ -76,7 +51,7 @@ def test_a_retry_goes_only_to_the_number_that_did_not_get_it(client_api, staff, 
 
     assert staff["whatsapp"].calls == 4  # three numbers, then the retry: ASESOR alone
     assert sorted(staff["whatsapp"].recipients()) == [JEFE, ASESOR, BODEGA]
-    by_number = rows(d, "whatsapp")
+    by_number = rows_by_recipient(d, "whatsapp")
     assert [(by_number[n].status, by_number[n].attempts) for n in (JEFE, ASESOR, BODEGA)] == [
         ("sent", 1),
         ("sent", 2),
@@ -89,10 +64,10 @@ def test_a_number_not_on_whatsapp_does_not_bring_the_email_when_others_got_it(cl
 
     d = dispatch(client_api)
 
-    by_number = rows(d, "whatsapp")
+    by_number = rows_by_recipient(d, "whatsapp")
     assert (by_number[JEFE].status, by_number[JEFE].error_kind) == ("failed", "permanent")
     assert by_number[ASESOR].status == by_number[BODEGA].status == "sent"
-    assert staff["email"].sent == [] and not rows(d, "email")
+    assert staff["email"].sent == [] and not rows_by_recipient(d, "email")
     d.refresh_from_db()
     assert d.status == "sent"
 
@@ -102,8 +77,8 @@ def test_when_no_number_got_it_the_email_goes_to_every_staff_address_once(client
 
     d = dispatch(client_api)
 
-    assert {row.status for row in rows(d, "whatsapp").values()} == {"failed"}
-    emails = rows(d, "email")
+    assert {row.status for row in rows_by_recipient(d, "whatsapp").values()} == {"failed"}
+    emails = rows_by_recipient(d, "email")
     assert sorted(emails) == ["bodega@taller.ec", "jefe@taller.ec"]
     assert {row.status for row in emails.values()} == {"sent"}
     # The last WhatsApp row to fail brought them, and brought them once.
@@ -118,7 +93,7 @@ def test_a_soft_time_limit_mid_send_is_an_unknown_outcome_never_resent(client_ap
 
     d = dispatch(client_api)
 
-    by_number = rows(d, "whatsapp")
+    by_number = rows_by_recipient(d, "whatsapp")
     assert (by_number[ASESOR].status, by_number[ASESOR].error_kind) == ("failed", ErrorKind.UNKNOWN_OUTCOME)
     assert by_number[ASESOR].attempts == 1
     assert staff["whatsapp"].calls == 3  # ASESOR was not asked again, nor were the others
@@ -128,13 +103,13 @@ def test_a_soft_time_limit_mid_send_is_an_unknown_outcome_never_resent(client_ap
 
 def test_receipts_apply_to_their_own_number(client_api, staff):
     d = dispatch(client_api)
-    by_number = rows(d, "whatsapp")
+    by_number = rows_by_recipient(d, "whatsapp")
     at = datetime(2026, 1, 20, 14, 0, tzinfo=UTC)
 
     receipt_record(receipt=Receipt("whatsapp", by_number[ASESOR].provider_message_id, NotificationStatus.DELIVERED, at))
     receipt_record(receipt=Receipt("whatsapp", by_number[BODEGA].provider_message_id, NotificationStatus.READ, at))
 
-    statuses = {number: row.status for number, row in rows(d, "whatsapp").items()}
+    statuses = {number: row.status for number, row in rows_by_recipient(d, "whatsapp").items()}
     assert statuses == {JEFE: "sent", ASESOR: "delivered", BODEGA: "read"}
     d.refresh_from_db()
     assert d.status == "read"
@@ -142,7 +117,7 @@ def test_receipts_apply_to_their_own_number(client_api, staff):
 
 def test_a_redelivered_task_of_one_number_sends_nothing(client_api, staff):
     d = dispatch(client_api)
-    row = rows(d, "whatsapp")[ASESOR]
+    row = rows_by_recipient(d, "whatsapp")[ASESOR]
 
     assert send_notification_task.apply(args=[str(row.id)]).get() == "skipped"
     assert len(staff["whatsapp"].sent) == 3

@@ -7,7 +7,6 @@ does when Redis is down. "The broker is back" is the suite's eager mode: the rel
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -22,8 +21,7 @@ from apps.notifications.tasks import purge_old_notification_logs, relay_pending_
 from apps.synchronization import tasks
 from apps.synchronization.models import SyncBatch
 from apps.synchronization.services import sync_batches_purge, sync_batches_relay_pending
-from config.celery import app
-from tests.services import free_port, postgres_or_fail
+from tests.services import dead_broker, postgres_or_fail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,22 +39,6 @@ def internal() -> APIClient:
 
 def customer(i: int) -> dict:
     return {"customer_id": f"customer-{i:04d}", "name": f"Cliente {i}", "phone": f"09{91000000 + i:08d}"}
-
-
-@contextmanager
-def dead_broker():
-    """Celery publishes to a port where nothing listens (Redis down), and does not run tasks in-process."""
-    saved = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
-    app.conf.task_always_eager = False
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        app.conf.broker_url, app.conf.task_always_eager = saved
-        app._pool = None
-        app.amqp._producer_pool = None
 
 
 def accept_while_broker_down(client, *bodies) -> list[SyncBatch]:
