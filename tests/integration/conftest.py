@@ -18,9 +18,8 @@ def seeded(db):
 
 
 @pytest.fixture
-def staff(db, fake_senders):
+def staff(seeded, fake_senders):
     """The default taller's staff: three WhatsApp numbers (one written locally) and two emails."""
-    call_command("seed_initial_data", verbosity=0)
     taller = Taller.objects.get(is_default=True)
     TallerChannelConfig.objects.filter(taller=taller, channel="whatsapp").update(
         staff_recipients=[JEFE, "0992222222", BODEGA]  # a local format is normalised to E.164

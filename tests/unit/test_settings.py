@@ -189,9 +189,7 @@ def broker_connection(**env) -> dict:
         "import json, django; django.setup(); from config.celery import app; c = app.connection_for_write(); "
         "print(json.dumps({'transport': type(c.transport).__module__, 'ssl': bool(c.ssl), 'host': c.hostname}))"
     )
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env = {**clean, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "config.settings", **env}
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    r = run([sys.executable, "-c", code], DEBUG="true", DJANGO_SETTINGS_MODULE="config.settings", **env)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
