@@ -172,6 +172,9 @@ def test_an_unknown_log_format_stops_start_up():
         ("postgres://u:p@aws-0-sa-east-1.pooler.supabase.com:6543/postgres", None, False),
         ("postgres://u:p@aws-0-sa-east-1.pooler.supabase.com:6543/postgres", "true", True),
         ("postgres://u:p@db.example:5432/x", "false", False),
+        # SQLite's driver refuses psycopg's options: a sqlite:// URL used to stop start-up with a TypeError.
+        ("sqlite:////tmp/ambacar.sqlite3", None, False),
+        ("sqlite:////tmp/ambacar.sqlite3", "true", False),
     ],
 )
 def test_prepared_statements_are_on_except_behind_a_transaction_pooler(url, setting, prepared):
