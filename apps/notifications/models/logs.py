@@ -53,9 +53,8 @@ class Dispatch(BaseModel):
     channel_plan = models.JSONField("plan de canales", default=list)
     # {channel: {"template_id", "subject", "body", "html_body", "recipients": [...]}} rendered at acceptance.
     rendered = models.JSONField("mensajes renderizados", default=dict)
-    status = models.CharField(
-        "estado", max_length=16, choices=DispatchStatus.choices, default=DispatchStatus.QUEUED, db_index=True
-    )
+    # No index of its own: dispatch_status_created_idx leads with it (one fewer index written per dispatch).
+    status = models.CharField("estado", max_length=16, choices=DispatchStatus.choices, default=DispatchStatus.QUEUED)
     request_id = models.CharField("ID de petición", max_length=64, blank=True)
     retry_rounds = models.PositiveSmallIntegerField(
         "rondas de reintento",
@@ -92,6 +91,7 @@ class NotificationLog(BaseModel):
     channel = models.CharField("canal", max_length=16, choices=Channel.choices)
     event_type = models.CharField("evento", max_length=40, choices=EventType.choices)
     target = models.CharField("destinatario", max_length=16, choices=Target.choices, default=Target.CLIENTS)
+    # No index of its own: log_customer_created_idx leads with it and serves the SET NULL on a customer's deletion.
     customer = models.ForeignKey(
         "notifications.CustomerContactInfo",
         verbose_name="cliente",
@@ -99,6 +99,7 @@ class NotificationLog(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="notifications",
+        db_index=False,
     )
     template = models.ForeignKey(
         "notifications.NotificationTemplate",
@@ -177,8 +178,13 @@ class NotificationLog(BaseModel):
 class NotificationAttempt(models.Model):
     """One call to a channel adapter: what happened and how long it took."""
 
+    # No index of its own: attempt_unique_number leads with it (one fewer index written per attempt).
     notification = models.ForeignKey(
-        NotificationLog, verbose_name="notificación", on_delete=models.CASCADE, related_name="attempt_rows"
+        NotificationLog,
+        verbose_name="notificación",
+        on_delete=models.CASCADE,
+        related_name="attempt_rows",
+        db_index=False,
     )
     number = models.PositiveSmallIntegerField("número")
     started_at = models.DateTimeField("inicio")
