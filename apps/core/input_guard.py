@@ -67,13 +67,25 @@ def _child(attr: str | None, key) -> str:
     return f"{attr}.{key}" if attr is not None else str(key)
 
 
-def json_check(data) -> None:
+# In a JSON text, a decoded string holds NUL only where the text has a raw NUL or the escape \u0000, and a lone
+# surrogate only where it has a raw one or an escape \uD800-\uDFFF (the first half of a valid pair matches too, and
+# simply takes the full walk).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def json_check(data, text: str | None = None) -> None:
     """Walk a decoded JSON document once, without recursion; raise RejectedInput at the first value it cannot take.
 
     Scalars are checked where their container is walked and only containers are stacked; a value's `attr` is
     spelled only when it is refused. (A 10,000-item sync batch has ~100,000 values: building a path string and a
     stack entry for each cost more than the checks themselves.)
+
+    Given the `text` the document was decoded from, and when that text cannot hold an unstorable string, only
+    containers and floats are walked: one search of the text instead of one per key and per string (a 10,000-item
+    sync batch, 43 → 8–11 ms here). Whatever that lighter walk finds, the full walk reports, so refusals read the same.
     """
+    if text is not None and _storable_text(text) and _structure_fine(data):
+        return
     _scalar_check(data, None)
     stack: list[tuple[object, str | None, int]] = [(data, None, 0)] if isinstance(data, dict | list) else []
     while stack:
@@ -88,6 +100,37 @@ def json_check(data) -> None:
                 stack.append((item, _child(attr, key), depth + 1))
             elif (type(item) is str and UNSTORABLE.search(item)) or (type(item) is float and not math.isfinite(item)):
                 _scalar_check(item, _child(attr, key))
+
+
+def _storable_text(text: str) -> bool:
+    """Whether no string decoded from this JSON text can hold NUL or a lone surrogate."""
+    if "\x00" in text or _UNSTORABLE_ESCAPE.search(text):
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")  # refuses a raw surrogate
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _structure_fine(data) -> bool:
+    """No container nested JSON_MAX_DEPTH deep and no float that is not finite (the checks strings do not need)."""
+    if type(data) is float:
+        return math.isfinite(data)
+    stack = [(data, 0)] if type(data) in (dict, list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth >= JSON_MAX_DEPTH:
+            return False
+        for item in value.values() if type(value) is dict else value:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
+            elif kind is float and not math.isfinite(item):
+                return False
+    return True
 
 
 def _scalar_check(value, attr: str | None) -> None:

@@ -13,11 +13,12 @@ class JSONParser(parsers.JSONParser):
         encoding = parsers.get_encoding(parser_context or {})
         try:
             # NaN and Infinity become floats here so that json_check names the field that holds them.
-            data = json.loads(stream.read().decode(encoding), parse_constant=float)
+            text = stream.read().decode(encoding)
+            data = json.loads(text, parse_constant=float)
         except RecursionError:
             raise nesting_too_deep() from None
         except (ValueError, LookupError) as exc:  # LookupError: an unknown `charset` in Content-Type
             # The exception handler turns this text into a Spanish detail with the position.
             raise ParseError(f"JSON parse error - {exc}") from None
-        json_check(data)
+        json_check(data, text)
         return data

@@ -1,5 +1,6 @@
 """apps.core.input_guard and the JSON parser: what no field can take is refused, named, and costs little."""
 
+import contextlib
 import io
 import json
 import time
@@ -8,7 +9,8 @@ import pytest
 from django.http import QueryDict
 from rest_framework.exceptions import ParseError
 
-from apps.core.input_guard import JSON_MAX_DEPTH, RejectedInput, parameters_check
+from apps.core import input_guard
+from apps.core.input_guard import JSON_MAX_DEPTH, RejectedInput, json_check, parameters_check
 from apps.core.parsers import JSONParser
 
 
@@ -65,6 +67,61 @@ def test_a_large_flat_body_is_checked_quickly():
     started = time.perf_counter()
     assert len(parse(body)["customers"]) == 20_000
     assert time.perf_counter() - started < 2
+
+
+def verdict(data, text: str | None):
+    try:
+        json_check(data, text)
+    except RejectedInput as error:
+        return error.error_code, error.attr
+    return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "a\\u0000b"}',
+        '{"a\\u0000": 1}',
+        '{"context": {"Nombre": "\\ud800"}}',
+        '{"context": {"x\\uDBFF": 1}}',
+        '{"customers": [{"name": "ok"}, {"name": "\\udfff x"}]}',
+        '{"a": [1, NaN]}',
+        '{"context": {"Nombre": 1e400}}',
+        "-1e400",
+        '"\\u0000"',
+        '{"a": "\ud800"}',  # a raw lone surrogate, as a str can hold one
+        "[" * (JSON_MAX_DEPTH + 1) + "]" * (JSON_MAX_DEPTH + 1),
+        "[" * JSON_MAX_DEPTH + "]" * JSON_MAX_DEPTH,
+        '{"name": "\\ud83d\\ude00 \\u00f1"}',  # a valid pair and an ñ, escaped
+        '{"name": "Ñandú 😀", "n": [1, 2.5, 1e308, true, null]}',
+        '{"path": "C:\\\\u0000"}',  # an escaped backslash, then the letters u0000: storable
+    ],
+)
+def test_the_text_shortcut_gives_the_full_walks_verdict(text):
+    data = json.loads(text, parse_constant=float)
+    assert verdict(data, text) == verdict(data, None)
+
+
+class CountingPattern:
+    def __init__(self, pattern):
+        self.pattern, self.searches = pattern, 0
+
+    def search(self, text):
+        self.searches += 1
+        return self.pattern.search(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "walks"),
+    [("Ñandú", False), ("\\u00d1and\\u00fa", False), ("\\ud83d\\ude00", True), ("a\\u0000", True)],
+)
+def test_strings_are_searched_one_by_one_only_when_the_text_may_hold_an_unstorable_one(monkeypatch, name, walks):
+    counting = CountingPattern(input_guard.UNSTORABLE)
+    monkeypatch.setattr(input_guard, "UNSTORABLE", counting)
+    body = '{"customers": [' + ", ".join(f'{{"customer_id": "c-{i}", "name": "{name}"}}' for i in range(1000)) + "]}"
+    with contextlib.suppress(RejectedInput):  # the NUL one is refused
+        parse(body)
+    assert (counting.searches > 0) is walks
 
 
 @pytest.mark.parametrize(
