@@ -114,8 +114,9 @@ if DATABASE_URL:
     # transaction mode hands each transaction another server connection, where the statement does not exist: off
     # by default on port 6543 (Supabase's transaction pooler); PgBouncer in that mode needs max_prepared_statements.
     # PostgreSQL only: another engine's driver refuses these options (a sqlite:// DATABASE_URL did, at start-up).
-    is_postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    if is_postgres and env_bool("DB_PREPARED_STATEMENTS", str(DATABASES["default"].get("PORT")) != "6543"):
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+        "DB_PREPARED_STATEMENTS", str(DATABASES["default"].get("PORT")) != "6543"
+    ):
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 else:
     DATABASES = {
