@@ -1,4 +1,6 @@
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 
 from apps.core.constants import ReminderStatus
 from apps.core.models import BaseModel
@@ -6,12 +8,20 @@ from apps.core.models import BaseModel
 from .customers import CustomerContactInfo
 
 
+def plate_normalized():
+    """The plate as a lookup compares it ('abc-1234', 'ABC 1234' → 'ABC1234'), also for rows an older sync stored
+    with dashes or spaces. The lookup and its index use this one expression, so that PostgreSQL can match them."""
+    return Replace(Replace(Upper("plate"), Value("-"), Value("")), Value(" "), Value(""))
+
+
 class Vehicle(BaseModel):
     vehicle_id = models.CharField("ID de vehículo (Core)", max_length=100, unique=True)
     customer = models.ForeignKey(
         CustomerContactInfo, verbose_name="cliente", on_delete=models.CASCADE, related_name="vehicles"
     )
-    plate = models.CharField("placa", max_length=20, blank=True, db_index=True)
+    # Indexed as plate_normalized() (Meta), the form every plate lookup uses: a plain index on the column never served
+    # one, and its LIKE twin neither; both were written by every vehicle a sync inserts.
+    plate = models.CharField("placa", max_length=20, blank=True)
     brand = models.CharField("marca", max_length=80, blank=True)
     model = models.CharField("modelo", max_length=80, blank=True)
     year = models.PositiveSmallIntegerField("año", null=True, blank=True)
@@ -26,6 +36,7 @@ class Vehicle(BaseModel):
         ordering = ["vehicle_id"]
         verbose_name = "vehículo"
         verbose_name_plural = "vehículos"
+        indexes = [models.Index(plate_normalized(), name="vehicle_plate_normalized_idx")]
 
     def __str__(self):
         return f"{self.plate or self.vehicle_id} · {self.description}"

@@ -13,12 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Replace, Upper
+from django.db.models import QuerySet
 
 from apps.core.constants import Channel, ReminderStatus
 from apps.core.exceptions import ApplicationError
 from apps.notifications.models import CustomerChannelPreference, CustomerContactInfo, MaintenanceReminder, Vehicle
+from apps.notifications.models.vehicles import plate_normalized
 
 CONTACT_FIELDS = ("name", "email", "phone")
 CUSTOMER_FIELDS = ("name", "email", "phone", "is_active")
@@ -147,9 +147,9 @@ def plate_normalize(plate: str) -> str:
 
 
 def vehicles_with_plate(queryset: QuerySet[Vehicle], plate: str) -> QuerySet[Vehicle]:
-    """Match a plate however it was written, also for rows stored with dashes or spaces by older syncs."""
-    stored = Replace(Replace(Upper("plate"), Value("-"), Value("")), Value(" "), Value(""))
-    return queryset.annotate(plate_normalized=stored).filter(plate_normalized=plate_normalize(plate))
+    """Match a plate however it was written, also for rows stored with dashes or spaces by older syncs; on the index
+    of that same expression (vehicle_plate_normalized_idx)."""
+    return queryset.annotate(plate_normalized=plate_normalized()).filter(plate_normalized=plate_normalize(plate))
 
 
 def vehicle_create(

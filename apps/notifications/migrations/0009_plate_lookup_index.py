@@ -1,0 +1,69 @@
+# A plate lookup compares the normalized plate (apps.notifications.models.vehicles.plate_normalized), which no
+# index served: at 100,000 vehicles it read the whole table (28 ms, docs/benchmarks.md §4). The index of that
+# expression replaces the plain one on the column and its LIKE twin, which no query used and every vehicle a sync
+# inserts wrote.
+#
+# On PostgreSQL the new index is built first and the old ones dropped after, both CONCURRENTLY (no lock that stops
+# syncs or lookups), outside a transaction; on SQLite plainly. Both old names are the ones 0001 created.
+
+from django.db import migrations, models
+from django.db.models.functions import Replace, Upper
+
+PLATE_INDEX = models.Index(
+    Replace(Replace(Upper("plate"), models.Value("-"), models.Value("")), models.Value(" "), models.Value("")),
+    name="vehicle_plate_normalized_idx",
+)
+OLD_POSTGRES = {
+    "notifications_vehicle_plate_d70055d7": "notifications_vehicle (plate)",
+    "notifications_vehicle_plate_d70055d7_like": "notifications_vehicle (plate varchar_pattern_ops)",
+}
+# SQLite has no LIKE twin.
+OLD_SQLITE = {name: target for name, target in OLD_POSTGRES.items() if not name.endswith("_like")}
+
+
+def _on_postgres(schema_editor) -> bool:
+    return schema_editor.connection.vendor == "postgresql"
+
+
+def forwards(apps, schema_editor):
+    vehicle = apps.get_model("notifications", "Vehicle")
+    postgres = _on_postgres(schema_editor)
+    if postgres:
+        schema_editor.add_index(vehicle, PLATE_INDEX, concurrently=True)
+    else:
+        schema_editor.add_index(vehicle, PLATE_INDEX)
+    for name in OLD_POSTGRES if postgres else OLD_SQLITE:
+        schema_editor.execute(f'DROP INDEX{" CONCURRENTLY" if postgres else ""} IF EXISTS "{name}"')
+
+
+def backwards(apps, schema_editor):
+    vehicle = apps.get_model("notifications", "Vehicle")
+    postgres = _on_postgres(schema_editor)
+    for name, target in (OLD_POSTGRES if postgres else OLD_SQLITE).items():
+        schema_editor.execute(f'CREATE INDEX{" CONCURRENTLY" if postgres else ""} IF NOT EXISTS "{name}" ON {target}')
+    if postgres:
+        schema_editor.remove_index(vehicle, PLATE_INDEX, concurrently=True)
+    else:
+        schema_editor.remove_index(vehicle, PLATE_INDEX)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("notifications", "0008_drop_redundant_indexes"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="vehicle",
+                    name="plate",
+                    field=models.CharField(blank=True, max_length=20, verbose_name="placa"),
+                ),
+                migrations.AddIndex(model_name="vehicle", index=PLATE_INDEX),
+            ],
+            database_operations=[migrations.RunPython(forwards, backwards)],
+        ),
+    ]
