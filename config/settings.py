@@ -113,8 +113,9 @@ if DATABASE_URL:
     # send's and the dispatch's statements skip parsing and planning (docs/benchmarks.md §2c). A pooler in
     # transaction mode hands each transaction another server connection, where the statement does not exist: off
     # by default on port 6543 (Supabase's transaction pooler); PgBouncer in that mode needs max_prepared_statements.
-    # PostgreSQL only: another engine's driver refuses these options (a sqlite:// DATABASE_URL did, at start-up).
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    # PostgreSQL (and the backends built on it: PostGIS, TimescaleDB) only: another engine's driver refuses these
+    # options (a sqlite:// DATABASE_URL did, at start-up).
+    if any(name in DATABASES["default"]["ENGINE"] for name in ("postgresql", "postgis")) and env_bool(
         "DB_PREPARED_STATEMENTS", str(DATABASES["default"].get("PORT")) != "6543"
     ):
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)

@@ -69,8 +69,9 @@ def _child(attr: str | None, key) -> str:
 
 # In a JSON text, a decoded string holds NUL only where the text has a raw NUL or the escape \u0000, and a lone
 # surrogate only where it has a raw one or an escape \uD800-\uDFFF (the first half of a valid pair matches too, and
-# simply takes the full walk).
-_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+# simply takes the full walk). A \u without four hex digits after it also takes the full walk: the C decoder refuses
+# it, but Python's own decoder (its fallback) reads "\u 000" or "\u+000" as NUL.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F]|(?![0-9a-fA-F]{4}))")
 
 
 def json_check(data, text: str | None = None) -> None:

@@ -57,6 +57,25 @@ def test_no_index_on_a_hot_table_is_covered_by_another():
     assert redundant_indexes(WRITTEN_PER_DISPATCH_OR_SEND) == []
 
 
+def test_the_indexes_the_migrations_dropped_are_gone():
+    # The check above compares operator classes, so it would not see a LIKE twin left behind; and the plate indexes
+    # were not covered by another one, only unused (notifications 0008 and 0009).
+    postgres_or_fail()
+    dropped = [
+        "notifications_dispatch_status_a1df1e1b",
+        "notifications_dispatch_status_a1df1e1b_like",
+        "notifications_notificationlog_customer_id_843e4538",
+        "notifications_notificationattempt_notification_id_450a4455",
+        "notifications_vehicle_plate_d70055d7",
+        "notifications_vehicle_plate_d70055d7_like",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)", [dropped])
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'vehicle_plate_normalized_idx'")
+        assert cursor.fetchone() == (1,)
+
+
 def test_the_check_finds_a_covered_index():
     # Without this, a query that matched nothing would pass the test above: Django's own auth tables keep the
     # foreign-key index that their unique pair starts with.

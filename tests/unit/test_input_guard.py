@@ -102,6 +102,15 @@ def test_the_text_shortcut_gives_the_full_walks_verdict(text):
     assert verdict(data, text) == verdict(data, None)
 
 
+@pytest.mark.parametrize("escape", ["\\u 000", "\\u+000", "\\u0_00", "\\u-0"])
+def test_a_u_escape_without_four_hex_digits_takes_the_full_walk(escape):
+    # Python's pure decoder reads these as NUL (int(" 000", 16) == 0); the C one refuses them. Whichever decoded the
+    # text, the shortcut must not vouch for it.
+    with pytest.raises(RejectedInput) as caught:
+        json_check({"a": "\x00"}, '{"a": "' + escape + '"}')
+    assert (caught.value.error_code, caught.value.attr) == ("null_character", "a")
+
+
 class CountingPattern:
     def __init__(self, pattern):
         self.pattern, self.searches = pattern, 0

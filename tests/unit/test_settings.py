@@ -175,6 +175,7 @@ def test_an_unknown_log_format_stops_start_up():
         # SQLite's driver refuses psycopg's options: a sqlite:// URL used to stop start-up with a TypeError.
         ("sqlite:////tmp/ambacar.sqlite3", None, False),
         ("sqlite:////tmp/ambacar.sqlite3", "true", False),
+        ("postgis://u:p@db.example:5432/x", None, True),
     ],
 )
 def test_prepared_statements_are_on_except_behind_a_transaction_pooler(url, setting, prepared):

@@ -6,9 +6,11 @@
 #
 # Only the indexes go. Django's own AlterField would drop and re-add the foreign keys, re-validating every row
 # under lock; on PostgreSQL they are dropped CONCURRENTLY (no lock that stops dispatches or workers), outside a
-# transaction. The names are the ones 0001 created.
+# transaction (apps/core/index_operations.py). The names are the ones 0001 created.
 
 from django.db import migrations, models
+
+from apps.core.index_operations import index_create, index_drop
 
 POSTGRES_INDEXES = {
     "notifications_dispatch_status_a1df1e1b": "notifications_dispatch (status)",
@@ -20,22 +22,18 @@ POSTGRES_INDEXES = {
 SQLITE_INDEXES = {name: target for name, target in POSTGRES_INDEXES.items() if not name.endswith("_like")}
 
 
-def _indexes(schema_editor) -> tuple[dict[str, str], str]:
-    if schema_editor.connection.vendor == "postgresql":
-        return POSTGRES_INDEXES, " CONCURRENTLY"
-    return SQLITE_INDEXES, ""
+def _indexes(schema_editor) -> dict[str, str]:
+    return POSTGRES_INDEXES if schema_editor.connection.vendor == "postgresql" else SQLITE_INDEXES
 
 
 def drop_indexes(apps, schema_editor):
-    indexes, concurrently = _indexes(schema_editor)
-    for name in indexes:
-        schema_editor.execute(f'DROP INDEX{concurrently} IF EXISTS "{name}"')
+    for name in _indexes(schema_editor):
+        index_drop(schema_editor, name)
 
 
 def create_indexes(apps, schema_editor):
-    indexes, concurrently = _indexes(schema_editor)
-    for name, target in indexes.items():
-        schema_editor.execute(f'CREATE INDEX{concurrently} IF NOT EXISTS "{name}" ON {target}')
+    for name, target in _indexes(schema_editor).items():
+        index_create(schema_editor, name, target)
 
 
 class Migration(migrations.Migration):

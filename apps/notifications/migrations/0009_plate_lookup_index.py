@@ -4,10 +4,13 @@
 # inserts wrote.
 #
 # On PostgreSQL the new index is built first and the old ones dropped after, both CONCURRENTLY (no lock that stops
-# syncs or lookups), outside a transaction; on SQLite plainly. Both old names are the ones 0001 created.
+# syncs or lookups), outside a transaction, and safe to run again (apps/core/index_operations.py); on SQLite
+# plainly. Both old names are the ones 0001 created.
 
 from django.db import migrations, models
 from django.db.models.functions import Replace, Upper
+
+from apps.core.index_operations import index_add, index_create, index_drop
 
 PLATE_INDEX = models.Index(
     Replace(Replace(Upper("plate"), models.Value("-"), models.Value("")), models.Value(" "), models.Value("")),
@@ -21,30 +24,20 @@ OLD_POSTGRES = {
 OLD_SQLITE = {name: target for name, target in OLD_POSTGRES.items() if not name.endswith("_like")}
 
 
-def _on_postgres(schema_editor) -> bool:
-    return schema_editor.connection.vendor == "postgresql"
+def _old_indexes(schema_editor) -> dict[str, str]:
+    return OLD_POSTGRES if schema_editor.connection.vendor == "postgresql" else OLD_SQLITE
 
 
 def forwards(apps, schema_editor):
-    vehicle = apps.get_model("notifications", "Vehicle")
-    postgres = _on_postgres(schema_editor)
-    if postgres:
-        schema_editor.add_index(vehicle, PLATE_INDEX, concurrently=True)
-    else:
-        schema_editor.add_index(vehicle, PLATE_INDEX)
-    for name in OLD_POSTGRES if postgres else OLD_SQLITE:
-        schema_editor.execute(f'DROP INDEX{" CONCURRENTLY" if postgres else ""} IF EXISTS "{name}"')
+    index_add(schema_editor, apps.get_model("notifications", "Vehicle"), PLATE_INDEX)
+    for name in _old_indexes(schema_editor):
+        index_drop(schema_editor, name)
 
 
 def backwards(apps, schema_editor):
-    vehicle = apps.get_model("notifications", "Vehicle")
-    postgres = _on_postgres(schema_editor)
-    for name, target in (OLD_POSTGRES if postgres else OLD_SQLITE).items():
-        schema_editor.execute(f'CREATE INDEX{" CONCURRENTLY" if postgres else ""} IF NOT EXISTS "{name}" ON {target}')
-    if postgres:
-        schema_editor.remove_index(vehicle, PLATE_INDEX, concurrently=True)
-    else:
-        schema_editor.remove_index(vehicle, PLATE_INDEX)
+    for name, target in _old_indexes(schema_editor).items():
+        index_create(schema_editor, name, target)
+    index_drop(schema_editor, PLATE_INDEX.name)
 
 
 class Migration(migrations.Migration):
