@@ -15,6 +15,14 @@ def _on_postgres(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
 
+def indexes_here(schema_editor, indexes: dict[str, str]) -> dict[str, str]:
+    """Of indexes Django created on PostgreSQL ({name: target}), those this database has: the LIKE twin Django adds
+    to an indexed text column (`…_like`, varchar_pattern_ops) exists only on PostgreSQL."""
+    if _on_postgres(schema_editor):
+        return indexes
+    return {name: target for name, target in indexes.items() if not name.endswith("_like")}
+
+
 def index_drop(schema_editor, name: str) -> None:
     concurrently = " CONCURRENTLY" if _on_postgres(schema_editor) else ""
     schema_editor.execute(f'DROP INDEX{concurrently} IF EXISTS "{name}"')

@@ -10,29 +10,23 @@
 
 from django.db import migrations, models
 
-from apps.core.index_operations import index_create, index_drop
+from apps.core.index_operations import index_create, index_drop, indexes_here
 
-POSTGRES_INDEXES = {
+INDEXES = {
     "notifications_dispatch_status_a1df1e1b": "notifications_dispatch (status)",
     "notifications_dispatch_status_a1df1e1b_like": "notifications_dispatch (status varchar_pattern_ops)",
     "notifications_notificationlog_customer_id_843e4538": "notifications_notificationlog (customer_id)",
     "notifications_notificationattempt_notification_id_450a4455": "notifications_notificationattempt (notification_id)",
 }
-# SQLite has no LIKE twin.
-SQLITE_INDEXES = {name: target for name, target in POSTGRES_INDEXES.items() if not name.endswith("_like")}
-
-
-def _indexes(schema_editor) -> dict[str, str]:
-    return POSTGRES_INDEXES if schema_editor.connection.vendor == "postgresql" else SQLITE_INDEXES
 
 
 def drop_indexes(apps, schema_editor):
-    for name in _indexes(schema_editor):
+    for name in indexes_here(schema_editor, INDEXES):
         index_drop(schema_editor, name)
 
 
 def create_indexes(apps, schema_editor):
-    for name, target in _indexes(schema_editor).items():
+    for name, target in indexes_here(schema_editor, INDEXES).items():
         index_create(schema_editor, name, target)
 
 

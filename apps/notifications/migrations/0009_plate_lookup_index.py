@@ -10,32 +10,26 @@
 from django.db import migrations, models
 from django.db.models.functions import Replace, Upper
 
-from apps.core.index_operations import index_add, index_create, index_drop
+from apps.core.index_operations import index_add, index_create, index_drop, indexes_here
 
 PLATE_INDEX = models.Index(
     Replace(Replace(Upper("plate"), models.Value("-"), models.Value("")), models.Value(" "), models.Value("")),
     name="vehicle_plate_normalized_idx",
 )
-OLD_POSTGRES = {
+OLD_INDEXES = {
     "notifications_vehicle_plate_d70055d7": "notifications_vehicle (plate)",
     "notifications_vehicle_plate_d70055d7_like": "notifications_vehicle (plate varchar_pattern_ops)",
 }
-# SQLite has no LIKE twin.
-OLD_SQLITE = {name: target for name, target in OLD_POSTGRES.items() if not name.endswith("_like")}
-
-
-def _old_indexes(schema_editor) -> dict[str, str]:
-    return OLD_POSTGRES if schema_editor.connection.vendor == "postgresql" else OLD_SQLITE
 
 
 def forwards(apps, schema_editor):
     index_add(schema_editor, apps.get_model("notifications", "Vehicle"), PLATE_INDEX)
-    for name in _old_indexes(schema_editor):
+    for name in indexes_here(schema_editor, OLD_INDEXES):
         index_drop(schema_editor, name)
 
 
 def backwards(apps, schema_editor):
-    for name, target in _old_indexes(schema_editor).items():
+    for name, target in indexes_here(schema_editor, OLD_INDEXES).items():
         index_create(schema_editor, name, target)
     index_drop(schema_editor, PLATE_INDEX.name)
 
