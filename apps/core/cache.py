@@ -6,6 +6,8 @@ is only a handle on its pool (thread-safe, fork-aware), so one per pool does the
 `CACHES["default"]["BACKEND"] = "apps.core.cache.RedisCache"`.
 """
 
+import redis
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -27,3 +29,12 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
+
+
+def default_cache_redis() -> redis.Redis | None:
+    """The redis-py client behind the default cache when it is this RedisCache (None for any other cache): for what
+    Django's cache API has no verb for, like PUBLISH and SUBSCRIBE."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)

@@ -2,6 +2,7 @@
 staff, and the counters of SQL statements and Redis round trips (counts, not times: issue 13)."""
 
 import threading
+import time
 
 import pytest
 import redis
@@ -36,6 +37,21 @@ def customer(seeded):
     return CustomerContactInfo.objects.create(
         customer_id="customer-001", name="Carlos Mendoza", email="carlos@example.com", phone="+593991234567"
     )
+
+
+def version_heard(expected=None, *, within: float = 10.0):
+    """What this process's configuration-version listener heard, once it heard `expected` (or anything); the test
+    fails after `within` seconds (apps/notifications/services/config_version.py)."""
+    from apps.notifications.services import config_version
+
+    deadline = time.monotonic() + within
+    config_version._heard()  # starts the listener
+    while time.monotonic() < deadline:
+        state = config_version._heard()
+        if state is not None and (expected is None or state[0] == expected):
+            return state[0]
+        time.sleep(0.005)
+    pytest.fail(f"the listener did not hear {expected or 'anything'} in {within} s ({config_version._Heard.state})")
 
 
 class Statements:

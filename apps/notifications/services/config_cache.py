@@ -2,11 +2,12 @@
 
 Catalog, matrix, templates, tallers' channels and API keys change a few times a day but a dispatch read them in a
 dozen statements. Each process keeps a snapshot of them tagged with the version it saw in the shared cache (Redis
-in production: one GET per request); every change bumps that version from the models' signals (and explicitly where
-bulk writes skip signals), so the next request of every process reloads. The version is read before loading, so a
-change that lands during a load leaves the snapshot tagged with the old version and the next request reloads again.
-A snapshot older than CONFIG_CACHE_SECONDS is reloaded anyway: a safety net, not the mechanism. With Redis
-unreachable the version cannot be trusted and every request reads the database, as before the cache.
+in production, heard by a listener thread instead of read per request: config_version.py); every change bumps that
+version from the models' signals (and explicitly where bulk writes skip signals), so the next request of every
+process reloads. The version is read before loading, so a change that lands during a load leaves the snapshot tagged
+with the old version and the next request reloads again. A snapshot older than CONFIG_CACHE_SECONDS is reloaded
+anyway: a safety net, not the mechanism. With Redis unreachable the version cannot be trusted and every request
+reads the database, as before the cache.
 
 Without Redis the shared cache is the process's own memory: right for `make run` (one process); several processes
 without Redis see another's change only at the safety net.
@@ -14,15 +15,12 @@ without Redis see another's change only at the safety net.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -38,10 +36,8 @@ from apps.notifications.models import (
     Taller,
     TallerChannelConfig,
 )
+from apps.notifications.services.config_version import config_version_announce, config_version_read
 
-logger = logging.getLogger(__name__)
-
-VERSION_KEY = "ambacar:config-version"
 CACHED_MODELS = (
     ServiceType,
     ServicePhase,
@@ -141,11 +137,7 @@ def _request_finished(**kwargs) -> None:
 
 def _shared_version() -> tuple[bool, str | None]:
     """(trusted, version): the version every process compares; untrusted when the cache cannot be read."""
-    try:
-        return True, cache.get(VERSION_KEY)
-    except Exception:  # Redis down: better one database read per request than a snapshot nobody can invalidate
-        logger.warning("config cache: the version cannot be read; reading the database")
-        return False, None
+    return config_version_read()
 
 
 def config_snapshot() -> ConfigSnapshot:
@@ -191,10 +183,7 @@ def config_version_bump() -> None:
 
 def _bump() -> None:
     _Local.snapshot = _request.snapshot = None
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    except Exception:  # Redis down: the other processes read the database while they cannot see the version
-        logger.warning("config cache: the version could not be bumped")
+    config_version_announce()
 
 
 def _on_change(sender, **kwargs) -> None:
