@@ -7,22 +7,29 @@ so nothing comes back to be read.
 
 from __future__ import annotations
 
-from django.db import connection
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
-def _columns_and_values(obj: Model) -> tuple[list[str], list]:
-    fields = obj._meta.concrete_fields
-    columns = [connection.ops.quote_name(f.column) for f in fields]
-    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-    return columns, values
+@cache
+def _quoted_columns(model: type[Model]) -> tuple[str, ...]:
+    # Once per process: quoting each column through the connection proxy was half of this module's cost.
+    return tuple(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
+
+
+def _columns_and_values(obj: Model) -> tuple[tuple[str, ...], list]:
+    db = connections[DEFAULT_DB_ALIAS]  # resolved once, not through the proxy once per field
+    values = [f.get_db_prep_save(f.pre_save(obj, add=True), db) for f in obj._meta.concrete_fields]
+    return _quoted_columns(type(obj)), values
 
 
 def dispatch_and_rows_insert(dispatch: Model, rows: list[Model]) -> None:
     """INSERT the dispatch and its rows (unsaved instances, each with its id) in one statement."""
     dispatch_columns, params = _columns_and_values(dispatch)
     row_sql = []
-    row_columns: list[str] = []
+    row_columns: tuple[str, ...] = ()
     for row in rows:
         row_columns, values = _columns_and_values(row)
         row_sql.append("(" + ", ".join(["%s"] * len(values)) + ")")
