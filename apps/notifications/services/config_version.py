@@ -88,7 +88,7 @@ def _heard() -> tuple[str | None, float] | None:
 
 
 def config_version_listener_restart() -> None:
-    """Stop this process's listener; the next read starts a new one (tests, and a settings change)."""
+    """Stop this process's listener; the next read starts a new one (the tests start each case from nothing)."""
     with _Heard.lock:
         _Heard.pid = _Heard.listener = _Heard.state = None
 
