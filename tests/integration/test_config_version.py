@@ -13,7 +13,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 from apps.notifications.services import config_version
-from apps.notifications.services.config_version import CHANNEL, VERSION_KEY, config_version_listener_restart
+from apps.notifications.services.config_version import (
+    VERSION_KEY,
+    config_version_channel,
+    config_version_listener_restart,
+)
 from tests.integration.conftest import version_heard as heard
 from tests.services import free_port, unavailable
 
@@ -33,7 +37,8 @@ def test_a_published_version_is_heard_without_a_read(monkeypatch):
     monkeypatch.setattr(config_version, "HEARTBEAT_SECONDS", 60.0)  # no periodic read can be what found it
     heard()
     # Published only, never stored: only the message can carry it.
-    cache._cache.get_client(write=True).publish(CHANNEL, "heard-not-read")
+    client = cache._cache.get_client(write=True)
+    client.publish(config_version_channel(client), "heard-not-read")
     assert heard("heard-not-read") == "heard-not-read"
 
 
@@ -123,3 +128,17 @@ def test_a_forked_process_starts_its_own_listener(monkeypatch):
     monkeypatch.setattr(config_version.os, "getpid", lambda: -1)  # as a child after fork sees itself
     assert config_version._heard() is None  # nothing it inherited is trusted
     assert config_version._Heard.pid == -1 and config_version._Heard.state is None
+
+
+def test_another_redis_database_is_not_heard():
+    """Two deployments on one Redis server, in two databases: channels are server-wide, the names are not."""
+    import redis
+
+    heard()
+    client = cache._cache.get_client(write=True)
+    kwargs = client.connection_pool.connection_kwargs
+    other = redis.Redis(connection_pool=redis.ConnectionPool(**{**kwargs, "db": kwargs.get("db", 0) + 1}))
+    assert config_version_channel(other) != config_version_channel(client)
+    # Only this database's channel is subscribed by this process's listener.
+    assert client.pubsub_numsub(config_version_channel(other)) == [(config_version_channel(other).encode(), 0)]
+    assert client.pubsub_numsub(config_version_channel(client))[0][1] >= 1

@@ -2,9 +2,9 @@
 
 config_cache compares its snapshot with this version on every request. Reading it with a GET per request was a
 tenth of a dispatch through gunicorn (docs/benchmarks.md §1e). Instead each process runs one daemon thread that
-subscribes to CHANNEL, reads the version once Redis confirms the subscription (so a change between the two is not
-missed), and keeps what it hears: every bump SETs the version and PUBLISHes it. The thread reads the version again
-every HEARTBEAT_SECONDS, which also catches a publish it missed.
+subscribes to the version's channel, reads the version once Redis confirms the subscription (so a change between
+the two is not missed), and keeps what it hears: every bump SETs the version and PUBLISHes it. The thread reads the
+version again every HEARTBEAT_SECONDS, which also catches a publish it missed.
 
 A request trusts what the thread heard only while the thread heard something in the last TRUST_SECONDS (a message
 or its own read); otherwise it reads the version itself, as before. So a connection cut without notice, Redis
@@ -23,14 +23,13 @@ import threading
 import time
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from apps.core.cache import default_cache_redis
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "ambacar:config-version"  # in Django's cache (its prefix and pickling)
-CHANNEL = "ambacar:config-version"  # the raw version, published after each SET
 HEARTBEAT_SECONDS = 1.0
 TRUST_SECONDS = 3.0
 RECONNECT_SECONDS = 1.0
@@ -43,6 +42,12 @@ class _Heard:
     listener: object | None = None  # the running listener's token: a listener whose token is replaced stops
     state: tuple[str | None, float] | None = None
     lock = threading.Lock()
+
+
+def config_version_channel(client) -> str:
+    """Where the raw version is published after each SET. Channels are server-wide, not per database: named after
+    the database and the cache's key, so two deployments sharing a Redis server do not hear each other."""
+    return f"{cache.make_key(VERSION_KEY)}@db{client.connection_pool.connection_kwargs.get('db', 0)}"
 
 
 def config_version_read() -> tuple[bool, str | None]:
@@ -72,7 +77,7 @@ def config_version_announce() -> None:
     if client is None:
         return
     try:
-        client.publish(CHANNEL, version)
+        client.publish(config_version_channel(client), version)
     except Exception:  # the listeners' next read (HEARTBEAT_SECONDS) finds the version anyway
         logger.warning("config cache: the new version could not be published")
 
@@ -95,6 +100,9 @@ def config_version_listener_restart() -> None:
 
 def _listener_start() -> None:
     client = default_cache_redis()
+    # This thread's cache backend, shared with the listener (the Redis one is thread-safe): its reads take a
+    # connection of the same pool instead of a pool of the listener's own.
+    backend = caches["default"]
     with _Heard.lock:
         if _Heard.pid == os.getpid():
             return
@@ -104,17 +112,18 @@ def _listener_start() -> None:
         if client is None:
             return
         try:
-            thread = threading.Thread(target=_listen_forever, args=(client, token), name="config-version", daemon=True)
-            thread.start()
+            threading.Thread(
+                target=_listen_forever, args=(client, backend, token), name="config-version", daemon=True
+            ).start()
         except RuntimeError as exc:  # no thread to be had (a container's pid limit): requests read the version
             logger.warning("config cache: version listener not started (%s)", exc)
 
 
-def _listen_forever(client, token: object) -> None:
+def _listen_forever(client, backend, token: object) -> None:
     failing = False
     while _Heard.listener is token:
         try:
-            _listen(client, token)
+            _listen(client, backend, token)
         except Exception as exc:  # Redis down or the connection cut: requests read the version meanwhile
             if not failing:
                 logger.warning("config cache: version listener disconnected (%s); requests read the version", exc)
@@ -126,20 +135,21 @@ def _listen_forever(client, token: object) -> None:
             time.sleep(RECONNECT_SECONDS)
 
 
-def _listen(client, token: object) -> None:
+def _listen(client, backend, token: object) -> None:
     pubsub = client.pubsub()
     try:
-        pubsub.subscribe(CHANNEL)
+        channel = config_version_channel(client)
+        pubsub.subscribe(channel)
         # Only once Redis confirms the subscription is a change announced after the first read sure to be heard.
         confirmation = pubsub.get_message(timeout=HEARTBEAT_SECONDS * 5)
         if confirmation is None or confirmation["type"] != "subscribe":
-            raise ConnectionError(f"no confirmation of the subscription to {CHANNEL}")
+            raise ConnectionError(f"no confirmation of the subscription to {channel}")
         read_at = 0.0
         while _Heard.listener is token:
             now = time.monotonic()
             if now - read_at >= HEARTBEAT_SECONDS:
                 # Also catches a publish this connection missed (cut and restored without notice).
-                version, read_at = cache.get(VERSION_KEY), now
+                version, read_at = backend.get(VERSION_KEY), now
                 _heard_set(token, version)
             message = pubsub.get_message(timeout=HEARTBEAT_SECONDS)
             if message is not None and message["type"] == "message":
