@@ -66,7 +66,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_broker():
     import json
 
     s = json.loads(r.stdout)
-    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["engine"] == "apps.core.postgresql"
     assert s["eager"] is False
     assert s["broker"] == "redis://127.0.0.1:6379/3"
 
