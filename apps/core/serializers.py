@@ -1,8 +1,10 @@
 """Request bodies carry the JSON types and the lengths the schema states."""
 
+import copy
 from collections.abc import Mapping
 
 from rest_framework import serializers
+from rest_framework.fields import _UnvalidatedField  # DictField's child when none is given
 from rest_framework.relations import RelatedField
 
 # DRF reads request data as if it came from an HTML form, where every value is text: it turns `"is_active": 0`
@@ -65,3 +67,25 @@ class JSONTypesMixin:
             elif message := _length_error(field, value):
                 errors[field.field_name] = [serializers.ErrorDetail(message, code="max_length")]
         return errors
+
+
+# Field classes that nothing changes after __init__ but bind(): their choices, validators and messages are only
+# read while validating. (DictField only with a child of these; a nested serializer reads its context.)
+_SHARED_STATE_SAFE = (serializers.CharField, serializers.ChoiceField, _UnvalidatedField)
+
+
+def _copy_for_instance(field: serializers.Field) -> serializers.Field:
+    safe = type(field) in _SHARED_STATE_SAFE or (
+        type(field) is serializers.DictField and type(field.child) in _SHARED_STATE_SAFE
+    )
+    return copy.copy(field) if safe else copy.deepcopy(field)
+
+
+# For a plain Serializer on a hot path: DRF deep-copies every declared field for every instance, which runs each
+# field's __init__ again (half of the dispatch's input validation, docs/benchmarks.md §1e). A field of the classes
+# above holds nothing a validation changes, so a shallow copy, bound to this instance, validates the same; any other
+# field keeps DRF's deep copy. Not for a ModelSerializer, whose fields are not all declared. (No docstring:
+# drf-spectacular would show it as the description of the request body.)
+class ShallowFieldsMixin:
+    def get_fields(self):
+        return {name: _copy_for_instance(field) for name, field in self._declared_fields.items()}

@@ -3,14 +3,14 @@ from rest_framework import serializers
 
 from apps.core.constants import Channel, DispatchStatus, EventType, NotificationStatus, Target
 from apps.core.logging import mask_recipient
-from apps.core.serializers import JSONTypesMixin
+from apps.core.serializers import JSONTypesMixin, ShallowFieldsMixin
 from apps.notifications.models import NotificationLog
 from apps.notifications.services.config_cache import config_snapshot
 from apps.notifications.services.dispatch import DispatchInput
 from apps.notifications.services.rendering import CONTEXT_MAX_KEYS, CONTEXT_VALUE_MAX_CHARS
 
 
-class DispatchInputSerializer(JSONTypesMixin, serializers.Serializer):
+class DispatchInputSerializer(ShallowFieldsMixin, JSONTypesMixin, serializers.Serializer):
     event_type = serializers.ChoiceField(choices=EventType.choices, help_text="Tipo de evento del flujo de servicio.")
     service_type_id = serializers.CharField(
         help_text="Slug del tipo de servicio principal o de un subtipo (vea /catalog/)."
