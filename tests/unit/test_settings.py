@@ -211,3 +211,28 @@ def test_a_redis_broker_uses_the_project_transport_and_a_tls_one_keeps_kombus():
         "ssl": True,
         "host": "h.example",
     }
+
+
+def test_celery_takes_every_celery_setting_from_django():
+    """config/celery.py reads the CELERY_* settings once into a plain mapping: each under Celery's name, the Django
+    fixup's own (CELERY_DB_REUSE_MAX) under its full name, in a fresh interpreter as a worker starts."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; from config.celery import app; "
+        "names = [n for n in dir(settings) if n.startswith('CELERY_')]; "
+        "print(json.dumps({n: [repr(getattr(settings, n)), repr(app.conf.get(n))] for n in names}))"
+    )
+    r = run(
+        [sys.executable, "-c", code],
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        REDIS_URL="redis://h.example:6379/1",
+        DATABASE_URL="postgres://u@h.example/x",
+    )
+    assert r.returncode == 0, r.stderr
+    import json
+
+    settings = json.loads(r.stdout)
+    assert {"CELERY_BROKER_URL", "CELERY_DB_REUSE_MAX", "CELERY_TASK_TIME_LIMIT"} <= set(settings)
+    assert {name: django for name, (django, celery) in settings.items()} == {
+        name: celery for name, (django, celery) in settings.items()
+    }
