@@ -2,7 +2,7 @@
 
 With CONN_HEALTH_CHECKS Django runs `SELECT 1` on a kept connection at the start of every request, so that a
 connection the server closed (a restart, `pg_terminate_backend`, `idle_session_timeout`, a pooler recycling it) is
-replaced instead of failing the request. That round trip was 2 % of a dispatch (docs/benchmarks.md §1e). A server
+replaced instead of failing the request. That round trip was 2–4 % of a dispatch (docs/benchmarks.md §1e). A server
 that closes a connection says so on its socket (an error message, then end of file), which makes the idle socket
 readable; a healthy idle connection has nothing to read. So the socket is polled without waiting, and only a
 readable one (or one not idle) is checked with Django's `SELECT 1`. What neither check sees quickly is a server
