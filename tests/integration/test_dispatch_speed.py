@@ -230,7 +230,7 @@ def test_with_the_version_unreadable_each_request_reads_the_configuration_once(
     """Redis down: no snapshot can be trusted across requests, but one request still reads the database once."""
     loads = []
     real_load = config_cache._load
-    monkeypatch.setattr(config_cache, "_shared_version", lambda: (False, None))
+    monkeypatch.setattr(config_cache, "config_version_read", lambda: (False, None))
     monkeypatch.setattr(config_cache, "_load", lambda version: loads.append(version) or real_load(version))
     for _ in range(2):
         assert client_api.post(URL, SEED_EXAMPLE, format="json").status_code == 202

@@ -135,17 +135,12 @@ def _request_finished(**kwargs) -> None:
     _request.active, _request.snapshot = False, None
 
 
-def _shared_version() -> tuple[bool, str | None]:
-    """(trusted, version): the version every process compares; untrusted when the cache cannot be read."""
-    return config_version_read()
-
-
 def config_snapshot() -> ConfigSnapshot:
     """This process's snapshot, reloaded when another process (or this one) changed the configuration."""
     if _request.snapshot is not None:
         return _request.snapshot
     current = _Local.snapshot
-    trusted, version = _shared_version()
+    trusted, version = config_version_read()
     if (
         trusted
         and current is not None
