@@ -51,6 +51,16 @@ def broker_watch():
 
 
 @pytest.fixture(autouse=True)
+def celery_join_allowed():
+    """Celery's eager apply_async sets a process-wide "joining would block" flag while its task runs and then puts
+    back the value it found: two threads running eager tasks at once (the relay races) can leave it set, and every
+    later `.get()` in the process refuses ("Never call result.get() within a task!"). Each test starts with it off."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def celery_eager(request):
     """Tasks run in-process unless a test runs a real worker (marked e2e); restores the app config."""
     from config.celery import app
