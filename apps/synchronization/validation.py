@@ -14,7 +14,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator, validate_email
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -75,15 +75,23 @@ def _updated_at(value, zone: datetime.tzinfo) -> str | None:
         raise _Unsure
     try:
         if _ISO_WITH_OFFSET.match(value):
-            parsed = datetime.datetime.fromisoformat(value).astimezone(zone)
+            # The range is checked on the offset as sent: comparing an instant in a ZoneInfo zone asks the zone
+            # for its offset each time (3 µs of the 8 an item cost); the instant, and so the answer, is the same.
+            parsed = datetime.datetime.fromisoformat(value)
+            _in_range(parsed)
+            parsed = parsed.astimezone(zone)
         else:
             parsed = _UPDATED_AT.to_internal_value(value)
+            _in_range(parsed)
     except (ValueError, OverflowError, serializers.ValidationError):
         raise _Unsure from None
-    low, high = sync_serializers.UPDATED_AT_RANGE
-    if not low <= parsed < high:
-        raise _Unsure
     return parsed.isoformat()
+
+
+def _in_range(moment: datetime.datetime) -> None:
+    low, high = sync_serializers.UPDATED_AT_RANGE
+    if not low <= moment < high:
+        raise _Unsure
 
 
 def _phone(value) -> str:
@@ -96,13 +104,25 @@ def _phone(value) -> str:
         raise _Unsure from None
 
 
+# validate_email's own patterns, compiled here: Django keeps them as lazy objects, and reaching a pattern through one
+# cost more than matching it (16 µs an address).
+_EMAIL_USER = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+_EMAIL_DOMAIN = re.compile(EmailValidator.domain_regex.pattern, EmailValidator.domain_regex.flags)
+
+
 def _email(value) -> str:
     text = _text(value, 254)
-    if text:
-        try:
-            validate_email(text)
-        except DjangoValidationError:
-            raise _Unsure from None
+    if not text:
+        return text
+    # The checks of EmailValidator.__call__ that accept an address, in its order; anything else (an IP literal, an
+    # allow-listed domain, an invalid address) goes through validate_email itself.
+    user, _, domain = text.rpartition("@")
+    if user and _EMAIL_USER.match(user) and _EMAIL_DOMAIN.match(domain):
+        return text
+    try:
+        validate_email(text)
+    except DjangoValidationError:
+        raise _Unsure from None
     return text
 
 

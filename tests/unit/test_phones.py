@@ -2,6 +2,7 @@
 
 import random
 
+import phonenumbers
 import pytest
 
 from apps.core import phones
@@ -79,3 +80,23 @@ def test_other_regions_use_the_full_parse():
     assert _fast("0991234567", "CO") is None  # an Ecuadorian shape is not one in Colombia
     assert _fast("+593991234567", "CO") == "+593991234567"
     assert _fast("2015550123", "US") == "+12015550123"
+
+
+def test_compiled_validity_answers_what_is_valid_number_answers():
+    # Every three-digit start of every length Ecuador's national numbers can have, each with random digits after.
+    rng = random.Random(29)
+    numbers = [
+        f"{head}{rng.randrange(10 ** (length - 3)):0{length - 3}d}"
+        for length in range(8, 12)
+        for head in range(100, 1000)
+        for _ in range(3)
+    ]
+    mismatches = [
+        n
+        for n in numbers
+        if phones._national_number_valid(n, "EC")
+        != phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=593, national_number=int(n)))
+    ]
+    assert not mismatches, mismatches[:10]
+    valid = sum(phones._national_number_valid(n, "EC") for n in numbers)
+    assert 500 < valid < len(numbers) - 500

@@ -1,9 +1,12 @@
 """Validation of the sync webhooks' input, without a database: what the stored batch will hold."""
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from rest_framework.exceptions import ValidationError
 
 from apps.synchronization import serializers as sync_serializers
+from apps.synchronization import validation
 from apps.synchronization.serializers import MAX_BATCH_ITEMS
 from apps.synchronization.validation import sync_items_validate
 
@@ -88,6 +91,7 @@ VALID_CUSTOMERS = [
     {"customer_id": "c-9", "name": "\tTab\n", "updated_at": "2000-01-01T05:00:00Z"},
     {"customer_id": "c-10", "updated_at": "2026-06-30T23:59:59.5+05:30"},
     {"customer_id": "c-11", "updated_at": "2099-12-31T18:59:59.999999-05:00"},
+    {"customer_id": "c-11b", "updated_at": "1999-12-31T19:00:00-05:00"},  # the first instant accepted
     {"customer_id": "c-12", "updated_at": "2026-01-20 09:15"},
 ]
 VALID_VEHICLES = [
@@ -162,6 +166,7 @@ def test_fast_path_takes_a_full_batch(monkeypatch):
         ("customers", {"customer_id": "c-1", "updated_at": "ayer"}),
         ("customers", {"customer_id": "c-1", "updated_at": "2026-02-30T09:00:00Z"}),
         ("customers", {"customer_id": "c-1", "updated_at": "2100-01-01T04:00:00-05:00"}),
+        ("customers", {"customer_id": "c-1", "updated_at": "2099-12-31T19:00:00-05:00"}),  # the first one refused
         ("customers", {"customers": [{"customer_id": "c-1"}, {"customer_id": "c-1"}]}),
         ("customers", {"customers": [{"customer_id": "c-1"}], "customer_id": "c-2"}),
         ("customers", {"customers": []}),
@@ -191,3 +196,48 @@ def test_a_body_the_fast_path_is_unsure_of_gets_the_serializers_error(batch_key,
 )
 def test_a_valid_body_the_fast_path_is_unsure_of_is_still_accepted_as_the_serializer_accepts_it(data):
     assert sync_items_validate(data, batch_key="customers") == _slow(data, "customers")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "cliente@example.com",
+        "Cliente.Perez+taller@correo.example.ec",
+        "a@b.co",
+        '"con espacio"@example.com',
+        "usuario@[192.168.0.1]",
+        "usuario@[IPv6:::1]",
+        "usuario@localhost",
+        "usuario@dominio",
+        "usuario@ñandú.ec",
+        "usuario@xn--and-6ma2c.ec",
+        "usuario@example.com.",
+        "usuario@-example.com",
+        "usuario@example-.com",
+        "usuario@example..com",
+        "usuario.@example.com",
+        ".usuario@example.com",
+        "usu..ario@example.com",
+        "usuario@@example.com",
+        "@example.com",
+        "usuario@",
+        "usuario",
+        "usuario@example.c",
+        "usuario@" + "a" * 64 + ".com",
+        "usuario@" + "a" * 63 + ".com",
+        "usuario@example." + "a" * 64,
+    ],
+)
+def test_the_email_check_accepts_exactly_what_validate_email_accepts(address):
+    try:
+        validate_email(address)
+        expected = True
+    except DjangoValidationError:
+        expected = False
+    try:
+        validation._email(address)
+        accepted = True
+    except validation._Unsure:
+        accepted = False
+
+    assert accepted is expected
