@@ -44,7 +44,8 @@ def rollup_fold() -> None:
 def rollup_rebuild() -> None:
     """Recomputes the rollup from the raw tables and (re)installs the triggers with the current TIME_ZONE."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for statement in sql.trigger_statements(settings.TIME_ZONE) + sql.rebuild_statements(settings.TIME_ZONE):
+        tz = settings.TIME_ZONE
+        for statement in sql.current_trigger_statements(tz) + sql.rebuild_statements(tz):
             cursor.execute(statement)
 
 

@@ -49,20 +49,30 @@ def log_key(tz: str) -> str:
     return _log_key(dispatch_key(tz))
 
 
-def _log_key(bucket: str) -> str:
-    return f"{bucket}, channel, status, fallback_from_id IS NOT NULL, error_code = {quote(DAILY_CAP)}"
+# `row` qualifies the columns: "" in a SELECT over a table, "NEW." or "OLD." in a row trigger.
+def _log_key(bucket: str, row: str = "") -> str:
+    capped = f"{row}error_code = {quote(DAILY_CAP)}"
+    return f"{bucket}, {row}channel, {row}status, {row}fallback_from_id IS NOT NULL, {capped}"
 
 
-def dispatch_key(tz: str) -> str:
-    return f"(created_at AT TIME ZONE {quote(tz)})::date"
+def dispatch_key(tz: str, row: str = "") -> str:
+    return f"({row}created_at AT TIME ZONE {quote(tz)})::date"
 
 
-# Spelled out in UTC: date_trunc on a timestamptz truncates in the session's zone, and the triggers run in the
-# writer's session.
-HOUR_KEY = "date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+def _hour_key(row: str = "") -> str:
+    # Spelled out in UTC: date_trunc on a timestamptz truncates in the session's zone, and the triggers run in the
+    # writer's session.
+    return f"date_trunc('hour', {row}created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+
+
+def _slot_key(row: str = "") -> str:
+    # date_bin over a timestamptz with a stride of minutes is plain arithmetic on the instant: no zone is involved.
+    return f"date_bin('{SLOT_MINUTES} minutes', {row}created_at, TIMESTAMPTZ {quote(SLOT_ORIGIN)})"
+
+
+HOUR_KEY = _hour_key()
 LOG_HOUR_KEY = _log_key(HOUR_KEY)
-# date_bin over a timestamptz with a stride of minutes is plain arithmetic on the instant: no zone is involved.
-SLOT_KEY = f"date_bin('{SLOT_MINUTES} minutes', created_at, TIMESTAMPTZ {quote(SLOT_ORIGIN)})"
+SLOT_KEY = _slot_key()
 LOG_SLOT_KEY = _log_key(SLOT_KEY)
 
 
@@ -88,10 +98,16 @@ def rollups(tz: str, grains: tuple[str, ...] = GRAINS) -> list[tuple[str, str, s
     return [rollup for grain in grains for rollup in every[grain]]
 
 
-def trigger_statements(tz: str, grains: tuple[str, ...] = GRAINS) -> list[str]:
+EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+
+def trigger_statements(tz: str, grains: tuple[str, ...] = GRAINS, events: tuple[str, ...] = EVENTS) -> list[str]:
     """Statement-level triggers with transition tables: one INSERT of grouped deltas per statement, so a COPY or a
     bulk insert of many rows costs a few pending rows, not one per row. An UPDATE that leaves the key as it was
-    (most of them: attempts, timestamps, provider ids) nets to zero and writes nothing."""
+    (most of them: attempts, timestamps, provider ids) nets to zero and writes nothing.
+
+    Since analytics 0005 only DELETE keeps them (see row_trigger_statements); migrations 0001-0003 install all
+    three events, as they did."""
     statements = []
     for _label, _rollup, pending, table, columns, key in rollups(tz, grains):
         width = len(columns.split(","))
@@ -119,6 +135,8 @@ $fn$""")
             ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
             ("DELETE", "OLD TABLE AS old_rows"),
         ):
+            if event not in events:
+                continue
             name = f"{pending}_{event.lower()}"
             statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             statements.append(
@@ -126,6 +144,91 @@ $fn$""")
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
             )
     return statements
+
+
+# Row triggers (analytics 0005) for INSERT and UPDATE, one function per table for the three grains. The dispatch and
+# the worker write one row per statement, and a statement-level trigger costs its transition tables, its plpgsql
+# call and its GROUP BY per grain however few rows changed: three of them added ~0.7 ms of PostgreSQL CPU to a
+# dispatch and ~0.8 ms to a send, a row trigger about half of that; and an UPDATE that changes no key column (a
+# dispatch's status, a row's attempts) is skipped by the WHEN clause without calling any function
+# (docs/benchmarks.md, 1f). A DELETE keeps the statement-level trigger: the purge deletes thousands of rows at once.
+LOG_ROW_FUNCTION = "analytics_log_row_delta"
+DISPATCH_ROW_FUNCTION = "analytics_dispatch_row_delta"
+_CAPPED = quote(DAILY_CAP)
+# What a key is made of; an UPDATE that changes none of it changes no count.
+_LOG_KEY_CHANGED = (
+    "OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.channel IS DISTINCT FROM NEW.channel"
+    " OR OLD.status IS DISTINCT FROM NEW.status"
+    " OR (OLD.fallback_from_id IS NULL) IS DISTINCT FROM (NEW.fallback_from_id IS NULL)"
+    f" OR (OLD.error_code = {_CAPPED}) IS DISTINCT FROM (NEW.error_code = {_CAPPED})"
+)
+_DISPATCH_KEY_CHANGED = "OLD.created_at IS DISTINCT FROM NEW.created_at"
+
+
+def _row_rollups(tz: str):
+    """(raw table, pending table, key columns, the key of the row named by a prefix) of each rollup."""
+    return [
+        (LOG, LOG_PENDING, LOG_COLUMNS, lambda row: _log_key(dispatch_key(tz, row), row)),
+        (DISPATCH, DISPATCH_PENDING, "day", lambda row: dispatch_key(tz, row)),
+        (LOG, LOG_HOUR_PENDING, LOG_HOUR_COLUMNS, lambda row: _log_key(_hour_key(row), row)),
+        (DISPATCH, DISPATCH_HOUR_PENDING, HOUR, _hour_key),
+        (LOG, LOG_SLOT_PENDING, LOG_SLOT_COLUMNS, lambda row: _log_key(_slot_key(row), row)),
+        (DISPATCH, DISPATCH_SLOT_PENDING, SLOT, _slot_key),
+    ]
+
+
+_BODY_LINE = "\n        "
+
+
+def _row_function(function: str, table: str, tz: str) -> str:
+    inserted, changed = [], []
+    for raw, pending, columns, key in _row_rollups(tz):
+        if raw == table:
+            inserted.append(f"INSERT INTO {pending} ({columns}, total) VALUES ({key('NEW.')}, 1);")
+            changed.append(f"INSERT INTO {pending} ({columns}, total) VALUES ({key('OLD.')}, -1), ({key('NEW.')}, 1);")
+    return f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_BODY_LINE.join(inserted)}
+    ELSE
+        {_BODY_LINE.join(changed)}
+    END IF;
+    RETURN NULL;
+END
+$fn$"""
+
+
+def row_trigger_statements(tz: str) -> list[str]:
+    """The row triggers for INSERT and UPDATE, replacing the statement-level ones of those events."""
+    statements = [_row_function(LOG_ROW_FUNCTION, LOG, tz), _row_function(DISPATCH_ROW_FUNCTION, DISPATCH, tz)]
+    for table, function, changed in (
+        (LOG, LOG_ROW_FUNCTION, _LOG_KEY_CHANGED),
+        (DISPATCH, DISPATCH_ROW_FUNCTION, _DISPATCH_KEY_CHANGED),
+    ):
+        statements += [
+            f"DROP TRIGGER IF EXISTS {function}_insert ON {table}",
+            f"CREATE TRIGGER {function}_insert AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+            f"DROP TRIGGER IF EXISTS {function}_update ON {table}",
+            f"CREATE TRIGGER {function}_update AFTER UPDATE ON {table} FOR EACH ROW WHEN ({changed}) "
+            f"EXECUTE FUNCTION {function}()",
+        ]
+    for _label, _rollup, pending, table, *_ in rollups(tz):
+        statements += [f"DROP TRIGGER IF EXISTS {pending}_{event} ON {table}" for event in ("insert", "update")]
+    return statements
+
+
+def drop_row_trigger_statements() -> list[str]:
+    statements = []
+    for table, function in ((LOG, LOG_ROW_FUNCTION), (DISPATCH, DISPATCH_ROW_FUNCTION)):
+        statements += [f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}" for event in ("insert", "update")]
+        statements.append(f"DROP FUNCTION IF EXISTS {function}()")
+    return statements
+
+
+def current_trigger_statements(tz: str) -> list[str]:
+    """Every trigger of the rollup as the migrations leave it: per statement for DELETE, per row for the rest."""
+    return trigger_statements(tz, events=("DELETE",)) + row_trigger_statements(tz)
 
 
 def drop_trigger_statements(grains: tuple[str, ...] = GRAINS) -> list[str]:

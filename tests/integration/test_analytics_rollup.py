@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from apps.analytics import rollup, selectors
+from apps.analytics import rollup, selectors, sql
 from apps.analytics.models import (
     DispatchDay,
     DispatchDayPending,
@@ -125,6 +126,8 @@ def churn(rows: list[NotificationLog], rng: random.Random) -> None:
     for row in rng.sample(rows, 60):
         NotificationLog.objects.filter(pk=row.pk).update(status=rng.choice(STATUSES))
     NotificationLog.objects.filter(channel="push", status="queued").update(status="failed", error_code=DAILY_CAP)
+    # Only the daily-cap flag changes: a key column all the same.
+    NotificationLog.objects.filter(channel="whatsapp", status="failed").update(error_code=DAILY_CAP)
     for row in rng.sample(rows, 15):
         NotificationLog.objects.filter(pk=row.pk).update(
             created_at=row.created_at - timedelta(hours=rng.randint(1, 60))
@@ -208,6 +211,66 @@ def test_an_update_that_keeps_the_key_writes_no_delta(catalog):
     assert not LogDayPending.objects.exists()
     NotificationLog.objects.filter(pk=row.pk).update(status="delivered")
     assert sorted(LogDayPending.objects.values_list("status", "total")) == [("delivered", 1), ("sent", -1)]
+
+
+def test_a_dispatch_counts_again_only_when_it_moves_to_another_moment(catalog):
+    dispatch = make_dispatch(catalog, NOW)
+    rollup.rollup_fold()
+    Dispatch.objects.filter(pk=dispatch.pk).update(status="sent", completed_at=NOW)
+    assert not DispatchDayPending.objects.exists()  # its status is not part of its key
+    Dispatch.objects.filter(pk=dispatch.pk).update(created_at=NOW - timedelta(days=2))
+    assert sorted(DispatchDayPending.objects.values_list("day", "total")) == [
+        ((NOW - timedelta(days=2)).date(), 1),
+        (NOW.date(), -1),
+    ]
+    assert rollup.rollup_check() == EXACT
+
+
+def _trigger_kinds() -> dict[tuple[str, str], set[str]]:
+    """(table, event) → {"row", "statement"}: how each write of the two raw tables is counted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgtype FROM pg_trigger "
+            "WHERE NOT tgisinternal AND tgrelid IN ('notifications_notificationlog'::regclass, "
+            "'notifications_dispatch'::regclass)"
+        )
+        kinds: dict[tuple[str, str], set[str]] = {}
+        for table, tgtype in cursor.fetchall():
+            # pg_trigger.tgtype: bit 0 row-level, bits 2, 3 and 4 INSERT, DELETE and UPDATE.
+            for bit, event in ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE")):
+                if tgtype & bit:
+                    kinds.setdefault((table, event), set()).add("row" if tgtype & 1 else "statement")
+    return kinds
+
+
+ROW_INSERT_UPDATE = {
+    (table, event): {"row" if event != "DELETE" else "statement"}
+    for table in ("notifications_notificationlog", "notifications_dispatch")
+    for event in ("INSERT", "UPDATE", "DELETE")
+}
+
+
+def test_single_row_writes_are_counted_per_row_and_deletes_per_statement(catalog):
+    assert _trigger_kinds() == ROW_INSERT_UPDATE
+
+
+def test_the_statement_triggers_of_before_0005_kept_it_exact_too(catalog):
+    """Migration 0005 backwards: the statement-level triggers of every event, as 0001-0003 installed them."""
+    tz = settings.TIME_ZONE
+    try:
+        with connection.cursor() as cursor:
+            for statement in sql.drop_row_trigger_statements() + sql.trigger_statements(tz):
+                cursor.execute(statement)
+        assert {kinds.pop() for kinds in _trigger_kinds().values()} == {"statement"}
+        rng = random.Random(5)
+        rows = populate(catalog, rng, count=60)
+        churn(rows, rng)
+        assert rollup.rollup_check() == EXACT
+    finally:
+        with connection.cursor() as cursor:
+            for statement in sql.current_trigger_statements(tz):
+                cursor.execute(statement)
+    assert _trigger_kinds() == ROW_INSERT_UPDATE
 
 
 def test_fold_is_idempotent_and_summary_is_the_same_before_and_after(catalog):
