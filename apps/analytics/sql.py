@@ -148,10 +148,10 @@ $fn$""")
 
 # Row triggers (analytics 0005) for INSERT and UPDATE, one function per table for the three grains. The dispatch and
 # the worker write one row per statement, and a statement-level trigger costs its transition tables, its plpgsql
-# call and its GROUP BY per grain however few rows changed: three of them added ~0.7 ms of PostgreSQL CPU to a
-# dispatch and ~0.8 ms to a send, a row trigger about half of that; and an UPDATE that changes no key column (a
-# dispatch's status, a row's attempts) is skipped by the WHEN clause without calling any function
-# (docs/benchmarks.md, 1f). A DELETE keeps the statement-level trigger: the purge deletes thousands of rows at once.
+# call and its GROUP BY per grain however few rows changed: they added ~0.6 ms of PostgreSQL CPU to a dispatch and
+# ~0.85 ms to a send. Row triggers took 0.45 and 0.7 ms of that back (docs/benchmarks.md, 1f), in part because an
+# UPDATE that changes no key column (a dispatch's status, a row's attempts) is skipped by the WHEN clause without
+# calling any function. A DELETE keeps the statement-level trigger: the purge deletes thousands of rows at once.
 LOG_ROW_FUNCTION = "analytics_log_row_delta"
 DISPATCH_ROW_FUNCTION = "analytics_dispatch_row_delta"
 _CAPPED = quote(DAILY_CAP)
