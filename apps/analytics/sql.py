@@ -44,18 +44,13 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def log_key(tz: str) -> str:
-    """The rollup key of a log row, as SELECT expressions (in LOG_KEY order)."""
-    return _log_key(dispatch_key(tz))
-
-
 # `row` qualifies the columns: "" in a SELECT over a table, "NEW." or "OLD." in a row trigger.
 def _log_key(bucket: str, row: str = "") -> str:
     capped = f"{row}error_code = {quote(DAILY_CAP)}"
     return f"{bucket}, {row}channel, {row}status, {row}fallback_from_id IS NOT NULL, {capped}"
 
 
-def dispatch_key(tz: str, row: str = "") -> str:
+def _day_key(tz: str, row: str = "") -> str:
     return f"({row}created_at AT TIME ZONE {quote(tz)})::date"
 
 
@@ -70,10 +65,37 @@ def _slot_key(row: str = "") -> str:
     return f"date_bin('{SLOT_MINUTES} minutes', {row}created_at, TIMESTAMPTZ {quote(SLOT_ORIGIN)})"
 
 
-HOUR_KEY = _hour_key()
-LOG_HOUR_KEY = _log_key(HOUR_KEY)
-SLOT_KEY = _slot_key()
-LOG_SLOT_KEY = _log_key(SLOT_KEY)
+def _every_rollup(tz: str) -> dict[str, list[tuple]]:
+    """Per grain: (label, rollup table, pending table, raw table, key columns, the key of a row: a function of the
+    prefix that names the row)."""
+    return {
+        DAY: [
+            ("registro", LOG_DAY, LOG_PENDING, LOG, LOG_COLUMNS, lambda row="": _log_key(_day_key(tz, row), row)),
+            ("despachos", DISPATCH_DAY, DISPATCH_PENDING, DISPATCH, "day", lambda row="": _day_key(tz, row)),
+        ],
+        HOUR: [
+            (
+                "registro por hora",
+                LOG_HOUR,
+                LOG_HOUR_PENDING,
+                LOG,
+                LOG_HOUR_COLUMNS,
+                lambda row="": _log_key(_hour_key(row), row),
+            ),
+            ("despachos por hora", DISPATCH_HOUR, DISPATCH_HOUR_PENDING, DISPATCH, HOUR, _hour_key),
+        ],
+        SLOT: [
+            (
+                "registro por 5 minutos",
+                LOG_SLOT,
+                LOG_SLOT_PENDING,
+                LOG,
+                LOG_SLOT_COLUMNS,
+                lambda row="": _log_key(_slot_key(row), row),
+            ),
+            ("despachos por 5 minutos", DISPATCH_SLOT, DISPATCH_SLOT_PENDING, DISPATCH, SLOT, _slot_key),
+        ],
+    }
 
 
 def rollups(tz: str, grains: tuple[str, ...] = GRAINS) -> list[tuple[str, str, str, str, str, str]]:
@@ -81,21 +103,8 @@ def rollups(tz: str, grains: tuple[str, ...] = GRAINS) -> list[tuple[str, str, s
 
     `grains` lets each migration install exactly its own grain (analytics 0001 the days, 0002 the hours, 0003 the
     slots)."""
-    every = {
-        DAY: [
-            ("registro", LOG_DAY, LOG_PENDING, LOG, LOG_COLUMNS, log_key(tz)),
-            ("despachos", DISPATCH_DAY, DISPATCH_PENDING, DISPATCH, "day", dispatch_key(tz)),
-        ],
-        HOUR: [
-            ("registro por hora", LOG_HOUR, LOG_HOUR_PENDING, LOG, LOG_HOUR_COLUMNS, LOG_HOUR_KEY),
-            ("despachos por hora", DISPATCH_HOUR, DISPATCH_HOUR_PENDING, DISPATCH, HOUR, HOUR_KEY),
-        ],
-        SLOT: [
-            ("registro por 5 minutos", LOG_SLOT, LOG_SLOT_PENDING, LOG, LOG_SLOT_COLUMNS, LOG_SLOT_KEY),
-            ("despachos por 5 minutos", DISPATCH_SLOT, DISPATCH_SLOT_PENDING, DISPATCH, SLOT, SLOT_KEY),
-        ],
-    }
-    return [rollup for grain in grains for rollup in every[grain]]
+    every = _every_rollup(tz)
+    return [(*rollup[:5], rollup[5]()) for grain in grains for rollup in every[grain]]
 
 
 EVENTS = ("INSERT", "UPDATE", "DELETE")
@@ -165,24 +174,13 @@ _LOG_KEY_CHANGED = (
 _DISPATCH_KEY_CHANGED = "OLD.created_at IS DISTINCT FROM NEW.created_at"
 
 
-def _row_rollups(tz: str):
-    """(raw table, pending table, key columns, the key of the row named by a prefix) of each rollup."""
-    return [
-        (LOG, LOG_PENDING, LOG_COLUMNS, lambda row: _log_key(dispatch_key(tz, row), row)),
-        (DISPATCH, DISPATCH_PENDING, "day", lambda row: dispatch_key(tz, row)),
-        (LOG, LOG_HOUR_PENDING, LOG_HOUR_COLUMNS, lambda row: _log_key(_hour_key(row), row)),
-        (DISPATCH, DISPATCH_HOUR_PENDING, HOUR, _hour_key),
-        (LOG, LOG_SLOT_PENDING, LOG_SLOT_COLUMNS, lambda row: _log_key(_slot_key(row), row)),
-        (DISPATCH, DISPATCH_SLOT_PENDING, SLOT, _slot_key),
-    ]
-
-
 _BODY_LINE = "\n        "
 
 
 def _row_function(function: str, table: str, tz: str) -> str:
     inserted, changed = [], []
-    for raw, pending, columns, key in _row_rollups(tz):
+    every = _every_rollup(tz)
+    for _label, _rollup, pending, raw, columns, key in (rollup for grain in GRAINS for rollup in every[grain]):
         if raw == table:
             inserted.append(f"INSERT INTO {pending} ({columns}, total) VALUES ({key('NEW.')}, 1);")
             changed.append(f"INSERT INTO {pending} ({columns}, total) VALUES ({key('OLD.')}, -1), ({key('NEW.')}, 1);")
