@@ -51,7 +51,7 @@ api-key: $(STAMP)
 	$(PY) manage.py dev_api_key
 
 worker: $(STAMP)
-	$(VENV)/bin/celery -A config worker -l info -Q notifications,sync,maintenance --pool=solo
+	$(VENV)/bin/celery -A config worker -l info -Q notifications,sync,maintenance --pool=threads --concurrency=16
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A config beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler

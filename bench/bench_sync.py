@@ -5,16 +5,17 @@ One command (PostgreSQL and Redis running; the database is created if missing an
 vehicle and sync-batch tables are emptied, with what references them, before every round):
 
     flock /tmp/bench.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/ambacar_bench \\
-        REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/bench_sync.py [--worker-concurrency 2]
+        REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/bench_sync.py [--pool solo|prefork [--concurrency N]]
 
-It starts gunicorn (config.wsgi, 2 sync workers, DEBUG off) and a Celery worker on the `sync` queue (`--pool=solo`,
-as the README's worker), then for each round and each kind posts 10 batches of 10,000 new rows from two client
-threads (one per gunicorn worker), then the same 10 batches changed (every row an update). A phase's time runs from
-its first POST to the moment its last batch is `done` (its rows are committed with it, so they are visible), and
-its figure is rows per second. The baseline is the floor under that figure: the same rows inserted by this
-process straight into a copy of the table, 10 statements of `INSERT … SELECT … FROM jsonb_to_recordset(%s)`, with no
-HTTP, validation, broker or worker. Three rounds alternate baseline and service; each figure is their median.
-The bar (issue 13) is 20,000 rows/s end to end for customers and for vehicles.
+It starts gunicorn (config.wsgi, 2 sync workers, DEBUG off) and a Celery worker on the `sync` queue (by default the
+README's production worker, `--pool=threads --concurrency=16`: batches apply side by side, each in its own thread and
+database connection; `--pool solo` applies one after another), then for each round and each kind posts 10 batches
+of 10,000 new rows from two client threads (one per gunicorn worker), then the same 10 batches changed (every row an
+update). A phase's time runs from its first POST to the moment its last batch is `done` (its rows are committed
+with it, so they are visible), and its figure is rows per second. The baseline is the floor under that figure: the
+same rows inserted by this process straight into a copy of the table, 10 statements of `INSERT … SELECT … FROM
+jsonb_to_recordset(%s)`, with no HTTP, validation, broker or worker. Three rounds alternate baseline and service;
+each figure is their median. The bar (issue 13) is 20,000 rows/s end to end for customers and for vehicles.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def bodies(kind: str, *, when: str, label: str) -> list[bytes]:
 
 
 class Stack:
-    def __init__(self, database_url: str, redis_url: str, worker_concurrency: int = 1):
-        self.worker_concurrency = worker_concurrency
+    def __init__(self, database_url: str, redis_url: str, worker_pool: list[str]):
+        self.worker_pool = worker_pool
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
         self.port = free_port()
         self.env = {
@@ -157,14 +158,9 @@ class Stack:
              "--timeout", "60"],
         )  # fmt: skip
         wait_for(lambda: listening(self.port), timeout=30, what="gunicorn")
-        pool = (
-            ["--pool=solo"]
-            if self.worker_concurrency == 1
-            else ["--pool=prefork", f"--concurrency={self.worker_concurrency}"]
-        )
         log = self._spawn(
             "worker",
-            ["celery", "-A", "config", "worker", "-l", "info", "-Q", "sync", *pool,
+            ["celery", "-A", "config", "worker", "-l", "info", "-Q", "sync", *self.worker_pool,
              "-n", f"bench-sync-{os.getpid()}@%h"],
         )  # fmt: skip
         wait_for(lambda: b" ready." in log.read_bytes(), timeout=60, what="the Celery worker")
@@ -276,12 +272,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--worker-concurrency",
-        type=int,
-        default=1,
-        help="1: --pool=solo, the README's worker (default); N: --pool=prefork --concurrency=N",
+        "--pool",
+        choices=("threads", "solo", "prefork"),
+        default="threads",
+        help="the Celery worker's pool (default: threads, the README's production worker)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, help="the pool's size (default: 16 for threads, as the README; 2 for prefork)"
     )
     args = parser.parse_args()
+    if args.pool == "solo":
+        worker_pool, pool = ["--pool=solo"], "solo"
+    else:
+        concurrency = args.concurrency or (16 if args.pool == "threads" else 2)
+        worker_pool, pool = [f"--pool={args.pool}", f"--concurrency={concurrency}"], f"{args.pool} × {concurrency}"
+
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ambacar_bench")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
     if not database_url.startswith(("postgres://", "postgresql://")):
@@ -295,7 +300,7 @@ def main() -> None:
         ("vehicles", "new"): bodies("vehicles", when=T1, label="Haval"),
         ("vehicles", "update"): bodies("vehicles", when=T2, label="Haval editado"),
     }
-    stack = Stack(database_url, redis_url, args.worker_concurrency)
+    stack = Stack(database_url, redis_url, worker_pool)
     figures: dict[str, list[float]] = {}
     try:
         stack.start()
@@ -317,7 +322,6 @@ def main() -> None:
     finally:
         stack.close()
 
-    pool = "solo" if args.worker_concurrency == 1 else f"prefork × {args.worker_concurrency}"
     print(
         f"\nmedian of {args.rounds} rounds, rows per second end to end ({BATCHES} × {ITEMS:,} per phase, "
         f"gunicorn 2 sync workers, Celery worker {pool}):"
