@@ -6,9 +6,12 @@ every foreign key and every `db_index`, so a composite index or a unique constra
 makes it redundant without anyone writing it twice on purpose.
 """
 
-import pytest
-from django.db import connection
+import importlib
 
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from apps.notifications.models import CustomerContactInfo, Vehicle
 from tests.services import postgres_or_fail
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -59,7 +62,7 @@ def test_no_index_on_a_hot_table_is_covered_by_another():
 
 def test_the_indexes_the_migrations_dropped_are_gone():
     # The check above compares operator classes, so it would not see a LIKE twin left behind; and the plate indexes
-    # were not covered by another one, only unused (notifications 0008 and 0009).
+    # and the external ids' twins were not covered by another one, only unused (notifications 0008, 0009, 0010).
     postgres_or_fail()
     dropped = [
         "notifications_dispatch_status_a1df1e1b",
@@ -68,6 +71,8 @@ def test_the_indexes_the_migrations_dropped_are_gone():
         "notifications_notificationattempt_notification_id_450a4455",
         "notifications_vehicle_plate_d70055d7",
         "notifications_vehicle_plate_d70055d7_like",
+        "notifications_customercontactinfo_customer_id_385cb448_like",
+        "notifications_vehicle_vehicle_id_3ae53065_like",
     ]
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)", [dropped])
@@ -84,3 +89,58 @@ def test_the_check_finds_a_covered_index():
     assert [(table, covered_by) for table, _, covered_by in found] == [
         ("auth_user_groups", "auth_user_groups_user_id_group_id_94350c0c_uniq")
     ]
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "constraint"),
+    [
+        (CustomerContactInfo, "customer_id", "customer_customer_id_unique"),
+        (Vehicle, "vehicle_id", "vehicle_vehicle_id_unique"),
+    ],
+)
+def test_the_external_ids_stay_unique_without_their_like_twin(model, field, constraint, customer):
+    # 0010 kept the unique index 0001 built, renamed to the constraint the models declare.
+    postgres_or_fail()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
+            [constraint, model._meta.db_table],
+        )
+        assert cursor.fetchall() == [(f"UNIQUE ({field})",)]
+    values = {field: "DUP-1"} if model is CustomerContactInfo else {field: "DUP-1", "customer": customer}
+    model.objects.create(**values)
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        model.objects.create(**values)
+
+
+def _unique_and_twin_indexes() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('notifications_customercontactinfo', "
+            "'notifications_vehicle') AND (indexname LIKE '%%_like' OR indexname LIKE '%%_key' "
+            "OR indexname LIKE '%%_unique') AND indexname NOT LIKE '%%_pkey' ORDER BY 1"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0010_goes_back_to_the_indexes_of_0001_and_forwards_again():
+    # CONCURRENTLY runs outside a transaction: hence transaction=True, and forwards in `finally`.
+    postgres_or_fail()
+    migration = importlib.import_module("apps.notifications.migrations.0010_external_ids_without_like_index")
+    now = ["customer_customer_id_unique", "vehicle_vehicle_id_unique"]
+    assert _unique_and_twin_indexes() == now
+    try:
+        with connection.schema_editor(atomic=False) as editor:
+            migration.backwards(None, editor)
+        assert _unique_and_twin_indexes() == [
+            "notifications_customercontactinfo_customer_id_385cb448_like",
+            "notifications_customercontactinfo_customer_id_key",
+            "notifications_vehicle_vehicle_id_3ae53065_like",
+            "notifications_vehicle_vehicle_id_key",
+        ]
+    finally:
+        with connection.schema_editor(atomic=False) as editor:
+            migration.forwards(None, editor)
+            migration.forwards(None, editor)  # run again after a cut: nothing left to do
+    assert _unique_and_twin_indexes() == now

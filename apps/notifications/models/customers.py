@@ -7,7 +7,8 @@ from apps.core.models import BaseModel
 
 
 class CustomerContactInfo(BaseModel):
-    customer_id = models.CharField("ID de cliente (Core)", max_length=100, unique=True)
+    # Unique through Meta.constraints, as Vehicle.vehicle_id: no LIKE twin of the index for every row a sync writes.
+    customer_id = models.CharField("ID de cliente (Core)", max_length=100)
     name = models.CharField("nombre", max_length=200, blank=True)
     email = models.EmailField("email", blank=True)
     phone = models.CharField("teléfono (E.164)", max_length=20, blank=True)
@@ -22,6 +23,7 @@ class CustomerContactInfo(BaseModel):
         ordering = ["customer_id"]
         verbose_name = "cliente"
         verbose_name_plural = "clientes"
+        constraints = [models.UniqueConstraint(fields=["customer_id"], name="customer_customer_id_unique")]
 
     def __str__(self):
         return f"{self.customer_id} · {self.name}" if self.name else self.customer_id

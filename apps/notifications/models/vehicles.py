@@ -15,7 +15,9 @@ def plate_normalized():
 
 
 class Vehicle(BaseModel):
-    vehicle_id = models.CharField("ID de vehículo (Core)", max_length=100, unique=True)
+    # Unique through Meta.constraints, not `unique=True`: on PostgreSQL that also builds a LIKE twin (`_like`) of the
+    # index, which no lookup uses and every vehicle a sync inserts writes.
+    vehicle_id = models.CharField("ID de vehículo (Core)", max_length=100)
     customer = models.ForeignKey(
         CustomerContactInfo, verbose_name="cliente", on_delete=models.CASCADE, related_name="vehicles"
     )
@@ -37,6 +39,7 @@ class Vehicle(BaseModel):
         verbose_name = "vehículo"
         verbose_name_plural = "vehículos"
         indexes = [models.Index(plate_normalized(), name="vehicle_plate_normalized_idx")]
+        constraints = [models.UniqueConstraint(fields=["vehicle_id"], name="vehicle_vehicle_id_unique")]
 
     def __str__(self):
         return f"{self.plate or self.vehicle_id} · {self.description}"
