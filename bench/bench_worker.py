@@ -9,7 +9,8 @@ It prints, for each round:
 - direct: the email adapter (apps.notifications.adapters.email.EmailSender) in a loop in -c threads, each with its
   own sender, the most the worker could reach at that concurrency;
 - celery: the same number of emails as NotificationLog rows sent by `celery -A config worker --pool=threads
-  --concurrency=<c>` (one process), its rate and its ratio to direct (bar: 80 %);
+  --concurrency=<c>` (one process), its rate and its ratio to direct (bar: 80 %), while this script publishes the
+  tasks, and again from a queue filled before the worker starts (the worker alone beside its adapter);
 - production: the documented command (`--pool=threads --concurrency=16`), one process per core
   (--production-processes), its rate (bar: 500 sends/s) and its ratio to direct at the same total concurrency;
   then the same command draining a queue filled before it starts, so that this script's publishing (gunicorn's job
@@ -232,14 +233,23 @@ def main() -> None:
     )
     redis.Redis.from_url(ARGS.redis_url).delete("notifications")
     server = smtp_server()
-    results: dict[str, list[float]] = {"direct": [], "celery": [], "direct_prod": [], "production": [], "filled": []}
+    results: dict[str, list[float]] = {
+        "direct": [],
+        "celery": [],
+        "celery_filled": [],
+        "direct_prod": [],
+        "production": [],
+        "filled": [],
+    }
     total = ARGS.production_processes * PRODUCTION_CONCURRENCY
     try:
         for r in range(ARGS.rounds):  # alternating, so drift on a shared machine hits every figure alike
             results["direct"].append(direct(ARGS.n, ARGS.c))
             results["celery"].append(celery_rate(ARGS.n, ARGS.c, 1))
+            results["celery_filled"].append(celery_rate(ARGS.n, ARGS.c, 1, queue_filled=True))
             line = (
                 f"round {r + 1}: direct -c {ARGS.c} {results['direct'][-1]:.0f}/s, celery {results['celery'][-1]:.0f}/s"
+                f", celery from a filled queue {results['celery_filled'][-1]:.0f}/s"
             )
             if not ARGS.skip_production:
                 results["direct_prod"].append(direct(2 * ARGS.n, total))
@@ -260,6 +270,10 @@ def main() -> None:
     print(f"direct adapter loop, {ARGS.c} threads:      {med['direct']:7.1f} sends/s")
     print(f"celery --pool=threads -c {ARGS.c} (1 process): {med['celery']:7.1f} sends/s")
     print(f"  ratio celery / direct: {med['celery'] / med['direct']:.1%}  (bar 80 %)")
+    print(
+        f"  the same from a queue filled beforehand (no publisher on the machine): {med['celery_filled']:7.1f} "
+        f"sends/s, ratio to direct {med['celery_filled'] / med['direct']:.1%}  (bar 80 %)"
+    )
     if "production" in med:
         print(f"direct adapter loop, {total} threads:     {med['direct_prod']:7.1f} sends/s")
         print(
