@@ -5,7 +5,8 @@ One command (PostgreSQL and Redis running; the database is created if missing an
 vehicle and sync-batch tables are emptied, with what references them, before every round):
 
     flock /tmp/bench.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/ambacar_bench \\
-        REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/bench_sync.py [--pool solo|prefork [--concurrency N]]
+        REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/bench_sync.py \\
+        [--pool threads|solo|prefork] [--concurrency N]
 
 It starts gunicorn (config.wsgi, 2 sync workers, DEBUG off) and a Celery worker on the `sync` queue (by default the
 README's production worker, `--pool=threads --concurrency=16`: batches apply side by side, each in its own thread and
@@ -282,9 +283,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.pool == "solo":
+        if args.concurrency is not None:
+            parser.error("--concurrency sizes the threads or prefork pool; solo runs one task at a time")
         worker_pool, pool = ["--pool=solo"], "solo"
     else:
-        concurrency = args.concurrency or (16 if args.pool == "threads" else 2)
+        if args.concurrency is not None and args.concurrency < 1:
+            parser.error("--concurrency must be 1 or more")
+        concurrency = args.concurrency if args.concurrency is not None else (16 if args.pool == "threads" else 2)
         worker_pool, pool = [f"--pool={args.pool}", f"--concurrency={concurrency}"], f"{args.pool} × {concurrency}"
 
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ambacar_bench")

@@ -144,3 +144,14 @@ def test_migration_0010_goes_back_to_the_indexes_of_0001_and_forwards_again():
             migration.forwards(None, editor)
             migration.forwards(None, editor)  # run again after a cut: nothing left to do
     assert _unique_and_twin_indexes() == now
+
+
+def test_migration_0010_refuses_a_table_without_the_unique_constraint_it_expects():
+    # Recorded as applied, it would leave the state naming a constraint the database does not have.
+    postgres_or_fail()
+    migration = importlib.import_module("apps.notifications.migrations.0010_external_ids_without_like_index")
+    with (
+        connection.schema_editor() as editor,
+        pytest.raises(RuntimeError, match="no unique constraint named nowhere_key or nowhere_unique"),
+    ):
+        migration._rename_unique(editor, "notifications_vehicle", "nowhere_key", "nowhere_unique")
