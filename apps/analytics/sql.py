@@ -65,36 +65,39 @@ def _slot_key(row: str = "") -> str:
     return f"date_bin('{SLOT_MINUTES} minutes', {row}created_at, TIMESTAMPTZ {quote(SLOT_ORIGIN)})"
 
 
+def _grain_rollups(suffix: str, tables: tuple[str, str, str, str], columns: tuple[str, str], bucket) -> list[tuple]:
+    """The log's and the dispatches' rollup of one grain: `tables` are (log rollup, log pending, dispatch rollup,
+    dispatch pending), `columns` (log key columns, dispatch key column), `bucket` the grain's key of a row."""
+    log_rollup, log_pending, dispatch_rollup, dispatch_pending = tables
+    log_columns, dispatch_columns = columns
+    return [
+        (f"registro{suffix}", log_rollup, log_pending, LOG, log_columns, lambda row="": _log_key(bucket(row), row)),
+        (f"despachos{suffix}", dispatch_rollup, dispatch_pending, DISPATCH, dispatch_columns, bucket),
+    ]
+
+
 def _every_rollup(tz: str) -> dict[str, list[tuple]]:
     """Per grain: (label, rollup table, pending table, raw table, key columns, the key of a row: a function of the
     prefix that names the row)."""
     return {
-        DAY: [
-            ("registro", LOG_DAY, LOG_PENDING, LOG, LOG_COLUMNS, lambda row="": _log_key(_day_key(tz, row), row)),
-            ("despachos", DISPATCH_DAY, DISPATCH_PENDING, DISPATCH, "day", lambda row="": _day_key(tz, row)),
-        ],
-        HOUR: [
-            (
-                "registro por hora",
-                LOG_HOUR,
-                LOG_HOUR_PENDING,
-                LOG,
-                LOG_HOUR_COLUMNS,
-                lambda row="": _log_key(_hour_key(row), row),
-            ),
-            ("despachos por hora", DISPATCH_HOUR, DISPATCH_HOUR_PENDING, DISPATCH, HOUR, _hour_key),
-        ],
-        SLOT: [
-            (
-                "registro por 5 minutos",
-                LOG_SLOT,
-                LOG_SLOT_PENDING,
-                LOG,
-                LOG_SLOT_COLUMNS,
-                lambda row="": _log_key(_slot_key(row), row),
-            ),
-            ("despachos por 5 minutos", DISPATCH_SLOT, DISPATCH_SLOT_PENDING, DISPATCH, SLOT, _slot_key),
-        ],
+        DAY: _grain_rollups(
+            "",
+            (LOG_DAY, LOG_PENDING, DISPATCH_DAY, DISPATCH_PENDING),
+            (LOG_COLUMNS, DAY),
+            lambda row="": _day_key(tz, row),
+        ),
+        HOUR: _grain_rollups(
+            " por hora",
+            (LOG_HOUR, LOG_HOUR_PENDING, DISPATCH_HOUR, DISPATCH_HOUR_PENDING),
+            (LOG_HOUR_COLUMNS, HOUR),
+            _hour_key,
+        ),
+        SLOT: _grain_rollups(
+            " por 5 minutos",
+            (LOG_SLOT, LOG_SLOT_PENDING, DISPATCH_SLOT, DISPATCH_SLOT_PENDING),
+            (LOG_SLOT_COLUMNS, SLOT),
+            _slot_key,
+        ),
     }
 
 
