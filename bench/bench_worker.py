@@ -53,7 +53,11 @@ def parse() -> argparse.Namespace:
     p.add_argument("--production-processes", type=int, default=os.cpu_count() or 2)
     p.add_argument("--production-n", type=int, default=4000, help="emails per production measurement")
     p.add_argument("--skip-production", action="store_true")
-    return p.parse_args()
+    args = p.parse_args()
+    for option in ("-n", "-c", "--rounds", "--production-processes", "--production-n"):
+        if getattr(args, option.lstrip("-").replace("-", "_")) < 1:
+            p.error(f"{option} must be at least 1")
+    return args
 
 
 ARGS = parse()
@@ -213,7 +217,7 @@ def celery_rate(n: int, concurrency: int, processes: int, *, queue_filled: bool 
         deadline = time.time() + max(60, n / 20)
         sent = NotificationLog.objects.filter(id__in=ids, status=NotificationStatus.SENT)
         # Polled through the partial index of open rows (only this run's rows are open): a count over the run's
-        # ids every 0.2 s took up to a sixth of a core from the worker it measures.
+        # ids every 0.2 s took CPU from the worker it measures.
         while NotificationLog.objects.filter(status__in=OPEN).exists():
             if time.time() > deadline:
                 raise SystemExit(f"only {sent.count()} of {n} sent; log:\n" + (tmp / "w0.log").read_text()[-3000:])
