@@ -16,7 +16,10 @@ It prints, for each round:
   then the same command draining a queue filled before it starts, so that this script's publishing (gunicorn's job
   in production, on other cores) does not take CPU from the worker on this 2-core machine. The production figures
   send --production-n emails (4,000): a worker's first sends open its 32 SMTP and database connections, and a short
-  run would measure that start more than the rate it keeps (the direct loop connects outside its timing).
+  run would measure that start more than the rate it keeps (the direct loop connects outside its timing);
+- celery floor: the production command draining tasks that cost what every send pays before its claim (the
+  broker round, Celery's trace, the ack, the read of its row, which finds none): the part of the 500/s budget the
+  framework and the read take before any claim, SMTP or success.
 Rates of the worker are rows / (last row's sent_at - first publish), so the publishing is inside the time; from a
 filled queue, rows / (last sent_at - first claimed_at).
 The fake SMTP server (tests/fakes/smtp_server.py) runs in its own process. Figures are medians of the rounds.
@@ -25,6 +28,7 @@ The fake SMTP server (tests/fakes/smtp_server.py) runs in its own process. Figur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PRODUCTION_CONCURRENCY = 16
+QUEUE = "notifications"  # config/celery.py routes the send task here
+FLOOR_N = 20_000  # tasks per floor measurement (about 15 s of this machine's worker)
 
 
 def parse() -> argparse.Namespace:
@@ -193,14 +200,9 @@ def worker(concurrency: int, log: Path, name: str) -> subprocess.Popen:
 OPEN = (NotificationStatus.PENDING, NotificationStatus.QUEUED, NotificationStatus.SENDING)
 
 
-def celery_rate(n: int, concurrency: int, processes: int, *, queue_filled: bool = False) -> float:
-    """Rows sent per second. By default this process publishes while the worker sends (the publisher's CPU is on
-    the same 2 cores, as it is not in production, where gunicorn publishes); with queue_filled every task is in
-    the broker before the worker starts, and the rate runs from the first claim to the last send."""
-    ids = rows(n)
-    if queue_filled:
-        for row_id in ids:
-            send_notification_task.apply_async(args=[row_id])
+@contextlib.contextmanager
+def workers(concurrency: int, processes: int):
+    """`processes` production workers, started and ready; yields the first one's log for error messages."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-worker-"))
     procs = [worker(concurrency, tmp / f"w{k}.log", f"bench{k}-{os.getpid()}") for k in range(processes)]
     try:
@@ -210,24 +212,7 @@ def celery_rate(n: int, concurrency: int, processes: int, *, queue_filled: bool 
                 raise SystemExit("the worker did not start:\n" + (tmp / "w0.log").read_text()[-3000:])
             time.sleep(0.2)
         time.sleep(0.5)
-        started = time.time()
-        if not queue_filled:
-            for row_id in ids:
-                send_notification_task.apply_async(args=[row_id])
-        deadline = time.time() + max(60, n / 20)
-        sent = NotificationLog.objects.filter(id__in=ids, status=NotificationStatus.SENT)
-        # Polled through the partial index of open rows (only this run's rows are open): a count over the run's
-        # ids every 0.2 s took CPU from the worker it measures.
-        while NotificationLog.objects.filter(status__in=OPEN).exists():
-            if time.time() > deadline:
-                raise SystemExit(f"only {sent.count()} of {n} sent; log:\n" + (tmp / "w0.log").read_text()[-3000:])
-            time.sleep(0.2)
-        if sent.count() != n:
-            raise SystemExit(f"only {sent.count()} of {n} sent; log:\n" + (tmp / "w0.log").read_text()[-3000:])
-        last = max(sent.values_list("sent_at", flat=True)).timestamp()
-        if queue_filled:
-            started = min(sent.values_list("claimed_at", flat=True)).timestamp()
-        return n / (last - started)
+        yield tmp / "w0.log"
     finally:
         for p in procs:
             p.terminate()
@@ -239,13 +224,69 @@ def celery_rate(n: int, concurrency: int, processes: int, *, queue_filled: bool 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def celery_rate(n: int, concurrency: int, processes: int, *, queue_filled: bool = False) -> float:
+    """Rows sent per second. By default this process publishes while the worker sends (the publisher's CPU is on
+    the same 2 cores, as it is not in production, where gunicorn publishes); with queue_filled every task is in
+    the broker before the worker starts, and the rate runs from the first claim to the last send."""
+    ids = rows(n)
+    if queue_filled:
+        for row_id in ids:
+            send_notification_task.apply_async(args=[row_id])
+    with workers(concurrency, processes) as log:
+        started = time.time()
+        if not queue_filled:
+            for row_id in ids:
+                send_notification_task.apply_async(args=[row_id])
+        deadline = time.time() + max(60, n / 20)
+        sent = NotificationLog.objects.filter(id__in=ids, status=NotificationStatus.SENT)
+        # Polled through the partial index of open rows (only this run's rows are open): a count over the run's
+        # ids every 0.2 s took CPU from the worker it measures.
+        while NotificationLog.objects.filter(status__in=OPEN).exists():
+            if time.time() > deadline:
+                raise SystemExit(f"only {sent.count()} of {n} sent; log:\n" + log.read_text()[-3000:])
+            time.sleep(0.2)
+        if sent.count() != n:
+            raise SystemExit(f"only {sent.count()} of {n} sent; log:\n" + log.read_text()[-3000:])
+        last = max(sent.values_list("sent_at", flat=True)).timestamp()
+        if queue_filled:
+            started = min(sent.values_list("claimed_at", flat=True)).timestamp()
+        return n / (last - started)
+
+
+def celery_floor(n: int, processes: int) -> float:
+    """Tasks per second of the production command when each task costs what every send pays before its claim: its
+    message through the broker and back (kombu's unacked bookkeeping and the ack), Celery's trace, and the read of
+    its row. The ids match no row, so each task reads, finds nothing and skips: no claim, no SMTP, no success. The
+    rate is timed on the middle 80 % of a queue filled before the workers start (LLEN of the queue, polled)."""
+    queue = redis.Redis.from_url(ARGS.redis_url)
+    queue.delete(QUEUE)
+    for _ in range(n):
+        send_notification_task.apply_async(args=[str(uuid.uuid4())])
+    try:
+        with workers(PRODUCTION_CONCURRENCY, processes) as log:
+            deadline = time.time() + max(60, n / 100)
+
+            def drained_to(left: int) -> tuple[float, int]:
+                while (length := queue.llen(QUEUE)) > left:
+                    if time.time() > deadline:
+                        raise SystemExit(f"{length} of {n} tasks left in the queue; log:\n" + log.read_text()[-3000:])
+                    time.sleep(0.02)
+                return time.perf_counter(), length
+
+            started, first = drained_to(n * 9 // 10)  # past the workers' first connections
+            finished, last = drained_to(n // 10)
+            return (first - last) / (finished - started)
+    finally:
+        queue.delete(QUEUE)
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("seed_initial_data", verbosity=0)
     CustomerContactInfo.objects.get_or_create(
         customer_id="bench-worker", defaults={"name": "Cliente Bench", "email": "bench@example.com"}
     )
-    redis.Redis.from_url(ARGS.redis_url).delete("notifications")
+    redis.Redis.from_url(ARGS.redis_url).delete(QUEUE)
     # Rows an interrupted run left open would keep celery_rate waiting: they are this script's, and never sent.
     NotificationLog.objects.filter(status__in=OPEN).update(status=NotificationStatus.FAILED)
     server = smtp_server()
@@ -256,6 +297,7 @@ def main() -> None:
         "direct_prod": [],
         "production": [],
         "filled": [],
+        "floor": [],
     }
     total = ARGS.production_processes * PRODUCTION_CONCURRENCY
     try:
@@ -275,9 +317,11 @@ def main() -> None:
                 results["filled"].append(
                     celery_rate(ARGS.production_n, PRODUCTION_CONCURRENCY, ARGS.production_processes, queue_filled=True)
                 )
+                results["floor"].append(celery_floor(FLOOR_N, ARGS.production_processes))
                 line += f"; direct -c {total} {results['direct_prod'][-1]:.0f}/s"
                 line += f", production {results['production'][-1]:.0f}/s"
                 line += f", production from a filled queue {results['filled'][-1]:.0f}/s"
+                line += f", celery floor {results['floor'][-1]:.0f} tasks/s"
             print(line, flush=True)
     finally:
         server.terminate()
@@ -303,6 +347,12 @@ def main() -> None:
         print(
             f"  the same from a queue filled beforehand (no publisher on the machine): {med['filled']:7.1f} sends/s, "
             f"ratio to direct {med['filled'] / med['direct_prod']:.1%}"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"celery floor, the same command, {FLOOR_N} tasks that read a row and find none: {med['floor']:7.1f} "
+            f"tasks/s = {1000 * cores / med['floor']:.2f} ms of the machine's {cores} cores per task; "
+            f"500 sends/s leave {1000 * cores / 500:.2f} ms per send for everything"
         )
 
 
