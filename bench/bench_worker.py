@@ -45,7 +45,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PRODUCTION_CONCURRENCY = 16
-QUEUE = "notifications"  # config/celery.py routes the send task here
 FLOOR_N = 20_000  # tasks per floor measurement (about 15 s of this machine's worker)
 
 
@@ -127,6 +126,9 @@ from apps.notifications.models import CustomerContactInfo, NotificationLog  # no
 from apps.notifications.tasks import send_notification_task  # noqa: E402
 from tests.factories import dispatch_with_rows  # noqa: E402
 
+# The queue config/celery.py routes the send task to: the one the workers consume and the floor measures.
+QUEUE = send_notification_task.app.conf.task_routes[send_notification_task.name]["queue"]
+
 
 def smtp_server() -> subprocess.Popen:
     proc = subprocess.Popen(
@@ -188,7 +190,7 @@ def rows(n: int) -> list[str]:
 def worker(concurrency: int, log: Path, name: str) -> subprocess.Popen:
     """The production command, only its concurrency and node name vary; -l warning as production would log."""
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "notifications",
+        sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", QUEUE,
         "--pool=threads", f"--concurrency={concurrency}", "-n", f"{name}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
